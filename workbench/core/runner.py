@@ -134,8 +134,9 @@ class Runner:
         self._steps_requested = 0      # > 0: step-once requests while paused
         self._stop_requested = False
         self._pause_requested = False
-        self._in_step = False          # True while the worker runs a step or drains the queue
+        self._in_step = False          # True while the worker acts on a step, queue, pause or exit
         self._thread: threading.Thread | None = None
+        self._worker_exiting = False   # the worker has decided to end; start() needs a new one
         self._subscribers: list[Callable[[RunnerUpdate], None]] = []
         self._last_update_time = 0.0
 
@@ -291,7 +292,8 @@ class Runner:
     def _ensure_worker(self, state: RunnerState) -> None:
         """Set ``state`` and start a worker thread if none is alive. Holds ``_condition``."""
         self._state = state
-        if not self.is_alive:
+        if not self.is_alive or self._worker_exiting:
+            self._worker_exiting = False
             self._thread = threading.Thread(target=self._work, name=f"Runner-{id(self):x}",
                                             daemon=True)
             self._thread.start()
@@ -352,15 +354,18 @@ class Runner:
         while True:
             with self._condition:
                 action = self._next_action()
-                self._in_step = action in ("step", "steer")
+                self._worker_exiting = action == "exit"
+                # Busy until this action's update has reached subscribers, so
+                # wait() returns only after the final redraw.
+                self._in_step = True
                 self._condition.notify_all()
             if action == "exit":
                 self._notify(self._state.value, force=True)
-                with self._condition:
-                    self._condition.notify_all()
+                self._finish_step()
                 return
             if action == "paused":
                 self._notify("paused", force=True)
+                self._finish_step()
                 continue
             with self._step_lock:
                 self._drain_queue()
@@ -375,19 +380,21 @@ class Runner:
                         self.error_traceback = traceback.format_exc()
                         self._state = RunnerState.FAILED
                         self._steps_requested = 0
-                        self._in_step = False
+                        self._worker_exiting = True
                     logger.error("step %d of %s failed: %r", self.search.n_steps,
                                  type(self.search).__name__, error)
                     self._notify("error", error=error, force=True)
-                    with self._condition:
-                        self._condition.notify_all()
+                    self._finish_step()
                     return
             self._notify("step", force=self._state != RunnerState.RUNNING)
             self._finish_step()
 
     def _finish_step(self) -> None:
         with self._condition:
-            self._in_step = False
+            # An exiting worker may already have been replaced by a new one,
+            # whose flag it must not clear.
+            if threading.current_thread() is self._thread:
+                self._in_step = False
             self._condition.notify_all()
 
     def _notify(self, reason: str, *, error: BaseException | None = None, force: bool = False) -> None:

@@ -1,0 +1,96 @@
+"""Objectives on real data for the hyperparameter searches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from optuna.distributions import FloatDistribution, IntDistribution
+from sklearn.base import BaseEstimator, clone
+from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+from workbench.core.validation import check_int, check_seed
+
+
+class CrossValidatedTask:
+    """Score a scikit-learn estimator's configuration by k-fold cross-validation.
+
+    Calling the task with ``params`` clones ``estimator``, sets ``params`` on
+    it and returns the mean validation score over ``cv`` stratified folds.
+
+    Parameters
+    ----------
+    estimator : scikit-learn estimator
+        Template; it is cloned, never fitted itself.
+    X : pandas.DataFrame or array of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+    scoring : str, default "roc_auc"
+        A scikit-learn scorer name; larger is better.
+    cv : int, default 3
+        Number of folds.
+    max_rows : int, optional
+        Stratified random subsample of at most this many rows (fast, noisier scores).
+    seed : int, default 0
+        Seed of the subsample and of the fold split.
+    """
+
+    def __init__(self, estimator: BaseEstimator, X: Any, y: Any, *, scoring: str = "roc_auc",
+                 cv: int = 3, max_rows: int | None = None, seed: int = 0) -> None:
+        if not hasattr(estimator, "fit") or not hasattr(estimator, "get_params"):
+            raise TypeError(f"estimator must be a scikit-learn estimator, got "
+                            f"{type(estimator).__name__}.")
+        if len(X) != len(y):
+            raise ValueError(f"X has {len(X)} rows but y has {len(y)}; pass matching rows.")
+        self.estimator = estimator
+        self.scoring = scoring
+        self.cv = check_int("cv", cv, minimum=2)
+        self.seed = check_seed("seed", seed) or 0
+        if max_rows is not None:
+            check_int("max_rows", max_rows, minimum=self.cv * 2)
+        X, y = _subsample(X, np.asarray(y), max_rows, self.seed)
+        self.X, self.y = X, y
+
+    def __call__(self, params: dict[str, Any]) -> float:
+        model = clone(self.estimator).set_params(**params)
+        folds = StratifiedKFold(n_splits=self.cv, shuffle=True, random_state=self.seed)
+        scores = cross_val_score(model, self.X, self.y, scoring=self.scoring, cv=folds,
+                                 error_score="raise")
+        return float(np.mean(scores))
+
+
+def _subsample(X: Any, y: np.ndarray, max_rows: int | None, seed: int) -> tuple[Any, np.ndarray]:
+    if max_rows is None or len(y) <= max_rows:
+        return X, y
+    from sklearn.model_selection import train_test_split
+
+    keep, _ = train_test_split(np.arange(len(y)), train_size=max_rows, stratify=y,
+                               random_state=seed)
+    keep = np.sort(keep)
+    X = X.iloc[keep] if isinstance(X, pd.DataFrame) else np.asarray(X)[keep]
+    return X, y[keep]
+
+
+def gradient_boosting_space() -> dict[str, Any]:
+    """Return the search space of ``HistGradientBoostingClassifier`` used in the tour."""
+    return {
+        "learning_rate": FloatDistribution(0.01, 0.5, log=True),
+        "max_leaf_nodes": IntDistribution(4, 128, log=True),
+        "min_samples_leaf": IntDistribution(2, 200, log=True),
+        "l2_regularization": FloatDistribution(1e-6, 10.0, log=True),
+    }
+
+
+def gradient_boosting_task(X: Any, y: Any, *, max_iter: int = 100, cv: int = 3,
+                           max_rows: int | None = None, seed: int = 0) -> CrossValidatedTask:
+    """Cross-validated ROC AUC of ``HistGradientBoostingClassifier`` on ``(X, y)``.
+
+    Categorical columns of a DataFrame (dtype ``category``) are handled natively
+    by the model, and missing values need no imputation.
+    """
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    model = HistGradientBoostingClassifier(max_iter=check_int("max_iter", max_iter, minimum=1),
+                                           categorical_features="from_dtype",
+                                           early_stopping=False, random_state=seed)
+    return CrossValidatedTask(model, X, y, scoring="roc_auc", cv=cv, max_rows=max_rows, seed=seed)
