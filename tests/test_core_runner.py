@@ -78,7 +78,8 @@ def test_failed_step_is_kept_and_resumable():
     assert runner.wait(5) == RunnerState.FAILED
     assert isinstance(runner.error, RuntimeError)
     assert "injected failure" in runner.error_traceback
-    assert search.n_steps == 3 and len(search.xs) == 3
+    assert search.n_steps == 3
+    assert len(search.xs) == 3
     errors = [update for update in updates if update.reason == "error"]
     assert len(errors) == 1
     assert errors[0].snapshot["xs"].shape == (3,)
@@ -166,3 +167,32 @@ def test_close_detaches_search():
     search.set_n_trials(4)  # applied directly now, no runner
     assert search.n_trials == 4
     assert threading.active_count() >= 1
+
+
+def test_restart_right_after_finish_never_hangs():
+    # start() may land while the worker is ending; it must start a new worker.
+    search = NoisyQuadratic(n_trials=1)
+    runner = Runner(search)
+    for n_trials in range(2, 200):
+        search.set_n_trials(n_trials)
+        runner.start()
+        assert runner.wait(5) == RunnerState.FINISHED
+        assert search.n_steps == n_trials
+
+
+def test_step_once_while_running_pauses():
+    search = NoisyQuadratic(n_trials=10_000, step_seconds=0.002)
+    runner = Runner(search).start()
+    wait_until(lambda: search.n_steps >= 2)
+    runner.step_once()
+    assert runner.wait(5) == RunnerState.PAUSED
+    runner.close()
+
+
+def test_step_once_on_done_search_is_noop():
+    search = NoisyQuadratic(n_trials=2)
+    runner = Runner(search)
+    runner.run()
+    runner.step_once()
+    assert runner.wait(5) == RunnerState.FINISHED
+    assert search.n_steps == 2

@@ -36,7 +36,8 @@ def test_samples_stay_inside_space():
 def test_log_int_sampling_covers_range():
     rng = np.random.default_rng(1)
     draws = [sample_params({"d": IntDistribution(1, 64, log=True)}, rng)["d"] for _ in range(3000)]
-    assert min(draws) == 1 and max(draws) == 64
+    assert min(draws) == 1
+    assert max(draws) == 64
     # Log-uniform: about half the draws fall below sqrt(64) = 8.
     assert 0.4 < np.mean(np.array(draws) < 8) < 0.6
 

@@ -105,7 +105,8 @@ def test_callback_error_captured_not_swallowed():
     assert len(panel.errors) == 1
     assert "missing column" in panel.errors[0]
     panel.clear_errors()
-    assert panel.errors == [] and panel.error_output.outputs == ()
+    assert panel.errors == []
+    assert panel.error_output.outputs == ()
 
 
 def test_render_error_shown_and_runner_continues():

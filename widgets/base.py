@@ -1,10 +1,10 @@
 """The panel base class: run controls, a status line, figures and an error area.
 
-A panel subscribes to a :class:`~workbench.core.Runner`. Runner updates arrive
-on the runner's worker thread; the panel redraws at most
-``max_redraws_per_second`` times for ordinary steps (always for pause, stop,
-finish and errors), each redraw inside ``FigureWidget.batch_update`` so the
-browser receives one message per figure. Every exception raised by a button
+A panel subscribes to a :class:`~workbench.core.Runner`, whose updates arrive
+on the runner's worker thread. While the runner runs, the panel redraws at
+most ``max_redraws_per_second`` times a second. It always redraws for pause,
+stop, finish and errors. Each redraw runs inside ``FigureWidget.batch_update``,
+so the browser receives one message per figure. Every exception raised by a button
 callback, a redraw or a step is written to the panel's error area and kept in
 :attr:`Panel.errors`, never swallowed.
 """

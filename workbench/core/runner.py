@@ -47,7 +47,7 @@ class RunnerState(str, enum.Enum):
 
 @dataclasses.dataclass(frozen=True)
 class RunnerUpdate:
-    """What a subscriber receives.
+    """Update sent to the runner's subscribers.
 
     Attributes
     ----------
@@ -263,8 +263,8 @@ class Runner:
                 return future
         try:
             self._apply(_QueuedCall(action, arguments, future), reraise=True)
-            # Calls queued while this one held the lock come after it; with no
-            # worker alive nobody else would apply them.
+            # Calls queued while this one held the lock come after it, and with no
+            # worker alive no other thread would apply them.
             self._drain_queue()
         finally:
             self._step_lock.release()
@@ -299,7 +299,7 @@ class Runner:
             self._thread.start()
 
     def _apply(self, call: _QueuedCall, *, reraise: bool = False) -> None:
-        """Apply one steering call. The caller holds ``_step_lock``.
+        """Apply one steering call. The caller must own ``_step_lock``.
 
         A failure is set on the call's future and sent to subscribers; with
         ``reraise`` it is also raised to the caller.
@@ -317,7 +317,7 @@ class Runner:
         self._notify("steering", force=True)
 
     def _drain_queue(self) -> None:
-        """Apply queued steering calls in order. The caller holds ``_step_lock``."""
+        """Apply queued steering calls in order. The caller must own ``_step_lock``."""
         while True:
             with self._condition:
                 if not self._queue:

@@ -1,8 +1,8 @@
 """The steerable-search protocol.
 
 A :class:`Search` does its work in steps. ``step()`` does one unit of work (a
-trial, a rung, an epoch, a meta-batch) and returns an event record; ``done``
-says whether the search has finished; ``snapshot()`` returns an immutable,
+trial, a rung, an epoch, a meta-batch) and returns an event record. ``done``
+is true once the search has finished. ``snapshot()`` returns an immutable,
 render-ready view of the state. Methods decorated with
 :func:`~workbench.core.steering.steering` change the search between steps and
 are recorded in its steering log.
@@ -74,7 +74,7 @@ class Search(abc.ABC):
     @property
     @abc.abstractmethod
     def done(self) -> bool:
-        """Whether the search has finished."""
+        """Return True once the search has finished."""
 
     @abc.abstractmethod
     def snapshot(self) -> Any:

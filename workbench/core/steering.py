@@ -1,10 +1,10 @@
 """Steering actions and the steering log.
 
 A steering action is a method of a :class:`~workbench.core.Search` decorated
-with :func:`steering`. Each call is recorded as a :class:`SteeringRecord`
-(wall time, the step index it was applied before, the action name and its
-arguments), so a run can be saved to JSON, explained later, and replayed onto
-a fresh search built with the same seed.
+with :func:`steering`. Each call is recorded as a :class:`SteeringRecord` with
+the wall time, the step index it was applied before, the action name and its
+arguments. A run's log can be saved to JSON, read to explain a result, and
+replayed onto a fresh search built with the same seed.
 """
 
 from __future__ import annotations
@@ -131,8 +131,8 @@ class SteeringLog:
         """Run ``search`` to the end, applying each record after its step.
 
         ``search`` must be fresh (no step taken) and built with the same
-        arguments and seed as the recorded one; the replay then takes the same
-        steps in the same order. Returns ``search``.
+        arguments and seed as the recorded one, so that the replay takes the
+        same steps in the same order. Returns ``search``.
         """
         if search.n_steps != 0:
             raise ValueError(f"search has already taken {search.n_steps} steps; "

@@ -1,4 +1,4 @@
-"""Where Optuna studies live.
+"""Storage of Optuna studies.
 
 The embedded default is an Optuna journal file under the workbench home folder,
 so a study survives a kernel restart and several processes can share it. Any
