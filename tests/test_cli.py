@@ -37,3 +37,45 @@ def test_run_unknown_notebook_fails_cleanly():
                             capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
     assert "notebook 'nope' not found" in result.stderr
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_lab_command_serves_tour(tmp_path):
+    import json
+    import time
+    import urllib.request
+
+    port = free_port()
+    log = tmp_path / "lab.log"
+    with log.open("w") as stream:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "workbench", "lab", "--no-browser", "--port", str(port)],
+            stdout=stream, stderr=subprocess.STDOUT,
+            env={**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+                 "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")})
+    try:
+        deadline = time.monotonic() + 90
+        version = None
+        while version is None and time.monotonic() < deadline and process.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api", timeout=2) as reply:
+                    version = json.load(reply)["version"]
+            except OSError:
+                time.sleep(0.5)
+        text = log.read_text()
+        assert version is not None, f"JupyterLab did not answer on port {port}:\n{text[-3000:]}"
+        assert "notebooks/00_tour.ipynb" in text, "lab did not open the tour"
+    finally:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
