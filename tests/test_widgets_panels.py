@@ -189,3 +189,22 @@ def test_study_panel_top_k_validated(tmp_path):
         StudyPanel(study, top_k=0)
     with pytest.raises(ValueError, match="seconds must be >= 0.1"):
         StudyPanel(study).watch(0)
+
+
+def test_run_on_finished_search_leaves_consistent_buttons(tmp_path):
+    # The Run callback and the worker thread both write the status; the final
+    # write must match the runner's state, however the threads interleave.
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        search, runner, panel = make_panel(tmp_path, n_trials=1)
+        runner.run()
+        for _ in range(300):
+            panel.run_button.click()
+            runner.wait(5)
+            assert runner.state == RunnerState.FINISHED
+            assert "finished" in panel.status.value
+            assert not panel.run_button.disabled
+            assert panel.pause_button.disabled
+    finally:
+        sys.setswitchinterval(previous)

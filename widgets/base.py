@@ -71,6 +71,7 @@ class Panel(w.VBox):
         self.n_redraws = 0
         self._last_redraw = 0.0
         self._draw_lock = threading.Lock()
+        self._status_lock = threading.Lock()
         self._unsubscribe: Callable[[], None] | None = None
 
         self.run_button = w.Button(description="Run", icon="play", tooltip="Run until done")
@@ -100,7 +101,7 @@ class Panel(w.VBox):
         children += [self.error_output]
         super().__init__(children=children)
 
-        self._set_status(runner.state if runner else None, runner.search.n_steps if runner else 0)
+        self._set_status()
         if runner is not None:
             self._unsubscribe = runner.subscribe(self._on_update)
 
@@ -153,7 +154,7 @@ class Panel(w.VBox):
 
     def _run(self) -> None:
         self.runner.start()
-        self._set_status(self.runner.state, self.runner.search.n_steps)
+        self._set_status()
 
     def _pause(self) -> None:
         self.runner.pause()
@@ -173,11 +174,11 @@ class Panel(w.VBox):
         now = time.monotonic()
         running = update.state == RunnerState.RUNNING
         if running and update.reason == "step" and now - self._last_redraw < 1.0 / self.max_redraws_per_second:
-            self._set_status(update.state, update.n_steps)
+            self._set_status()
             return
-        self.redraw(update.snapshot, state=update.state, n_steps=update.n_steps)
+        self.redraw(update.snapshot)
 
-    def redraw(self, snapshot: Any, *, state: RunnerState | None = None, n_steps: int | None = None) -> None:
+    def redraw(self, snapshot: Any) -> None:
         """Draw ``snapshot`` now, inside one ``batch_update`` per figure."""
         with self._draw_lock, self.guard("redraw"):
             with contextlib.ExitStack() as stack:
@@ -186,20 +187,29 @@ class Panel(w.VBox):
                 self.render(snapshot)
             self._last_redraw = time.monotonic()
             self.n_redraws += 1
-        if state is not None or n_steps is not None:
-            self._set_status(state, n_steps)
+        if self.runner is not None:
+            self._set_status()
 
-    def _set_status(self, state: RunnerState | None, n_steps: int | None) -> None:
-        if state is None:
-            self.status.value = "<span style='color:#666'>not attached to a runner</span>"
-            return
-        color = STATE_COLORS[state]
-        text = f"<span style='color:{color}'>&#9679; {state.value}</span> &middot; step {n_steps}"
-        if state == RunnerState.FAILED:
-            text += " &middot; the step's error is shown below; fix it, then Run to resume"
-        self.status.value = text
-        self.run_button.disabled = self.runner is None or state == RunnerState.RUNNING
-        self.pause_button.disabled = self.runner is None or state != RunnerState.RUNNING
+    def _set_status(self) -> None:
+        """Show the runner's current state and enable the buttons that apply to it.
+
+        Button callbacks and the runner's worker thread both call this, so it
+        reads the live state under a lock instead of trusting a passed value
+        that another thread may already have superseded.
+        """
+        with self._status_lock:
+            if self.runner is None:
+                self.status.value = "<span style='color:#666'>not attached to a runner</span>"
+                return
+            state, n_steps = self.runner.state, self.runner.search.n_steps
+            color = STATE_COLORS[state]
+            text = (f"<span style='color:{color}'>&#9679; {state.value}</span> "
+                    f"&middot; step {n_steps}")
+            if state == RunnerState.FAILED:
+                text += " &middot; the step's error is shown below; fix it, then Run to resume"
+            self.status.value = text
+            self.run_button.disabled = state == RunnerState.RUNNING
+            self.pause_button.disabled = state != RunnerState.RUNNING
 
     def close(self) -> None:
         """Unsubscribe from the runner and close the widgets."""

@@ -60,9 +60,9 @@ class StudyPanel(Panel):
 
     def build_figures(self) -> list[go.FigureWidget]:
         figure = go.FigureWidget(layout=go.Layout(
-            height=320, margin=dict(l=50, r=20, t=30, b=40),
+            height=340, margin=dict(l=50, r=20, t=70, b=40),
             xaxis_title="trial", yaxis_title="objective value",
-            legend=dict(orientation="h", y=1.12),
+            legend=dict(orientation="h", y=1.02, yanchor="bottom"),
         ))
         figure.add_scatter(name="trial", mode="markers", x=[], y=[],
                            marker=dict(size=8, color="#0969da", opacity=0.7))
