@@ -95,7 +95,7 @@ def test_propose_rejects_bad_params(tmp_path, params, match):
     assert len(search.steering_log) == 0
 
 
-def test_failing_objective_marks_trial_failed_and_resumes(tmp_path):
+def test_failing_objective_fails_trial_and_goes_on(tmp_path):
     calls = {"n": 0}
 
     def flaky(params):
@@ -105,14 +105,12 @@ def test_failing_objective_marks_trial_failed_and_resumes(tmp_path):
         return params["x"]
 
     search = RandomSearch(flaky, SPACE, n_trials=6, storage=tmp_path / "f.journal")
-    runner = Runner(search)
-    runner.start()
-    assert runner.wait(10) == RunnerState.FAILED
-    assert "out of memory" in runner.error_traceback
-    states = [trial.state.name for trial in search.study.get_trials()]
-    assert states == ["COMPLETE", "COMPLETE", "FAIL"]
-    assert runner.run() == RunnerState.FINISHED
-    assert search.n_finished == 6
+    assert Runner(search).run() == RunnerState.FINISHED
+    trials = search.study.get_trials()
+    states = [trial.state.name for trial in trials]
+    assert states == ["COMPLETE", "COMPLETE", "FAIL", "COMPLETE", "COMPLETE", "COMPLETE"]
+    assert trials[2].user_attrs["fail_reason"] == "RuntimeError: out of memory in fold 2"
+    assert search.snapshot().trials.loc[2, "fail_reason"] == "RuntimeError: out of memory in fold 2"
 
 
 def test_non_finite_value_marks_trial_failed(tmp_path):
@@ -120,8 +118,9 @@ def test_non_finite_value_marks_trial_failed(tmp_path):
     search = RandomSearch(lambda params: next(values), SPACE, n_trials=4,
                           storage=tmp_path / "n.journal")
     Runner(search).run()
-    states = [trial.state.name for trial in search.study.get_trials()]
-    assert states == ["COMPLETE", "FAIL", "FAIL", "COMPLETE"]
+    trials = search.study.get_trials()
+    assert [trial.state.name for trial in trials] == ["COMPLETE", "FAIL", "FAIL", "COMPLETE"]
+    assert trials[1].user_attrs["fail_reason"] == "objective returned nan"
     assert search.snapshot().best_value == 2.0
 
 

@@ -56,7 +56,7 @@ def test_run_button_draws_all_trials(tmp_path):
     search, runner, panel = make_panel(tmp_path, n_trials=10)
     panel.run_button.click()
     assert runner.wait(20) == RunnerState.FINISHED
-    scatter, best, _ = panel.figure.data
+    scatter, best = panel.figure.data[:2]
     assert len(scatter.x) == 10
     assert best.y[-1] == pytest.approx(search.snapshot().best_value)
     assert "finished" in panel.status.value
@@ -79,17 +79,31 @@ def test_pause_and_stop_buttons(tmp_path):
     assert panel.errors == []
 
 
-def test_failed_step_shown_in_error_area(tmp_path):
-    def failing(params):
-        raise ValueError("bad fold")
-
-    _, runner, panel = make_panel(tmp_path, objective=failing)
+def test_failed_step_shown_in_error_area():
+    runner = Runner(NoisyQuadratic(n_trials=5, fail_at=2))
+    panel = QuadraticPanel(runner)
     panel.run_button.click()
     assert runner.wait(10) == RunnerState.FAILED
     assert len(panel.errors) == 1
-    assert "bad fold" in panel.errors[0]
-    assert "bad fold" in panel.error_output.outputs[0]["text"]
+    assert "injected failure" in panel.errors[0]
+    assert "injected failure" in panel.error_output.outputs[0]["text"]
     assert "failed" in panel.status.value
+
+
+def test_failed_trials_shown_by_study_panel(tmp_path):
+    def failing(params):
+        if params["x"] > 0:
+            raise ValueError("bad fold")
+        return params["x"]
+
+    search, runner, panel = make_panel(tmp_path, n_trials=12, objective=failing)
+    assert runner.run() == RunnerState.FINISHED
+    n_failed = int((search.snapshot().trials["state"] == "FAIL").sum())
+    assert n_failed > 0
+    assert len(panel.figure.data[3].x) == n_failed
+    assert f"{n_failed} failed" in panel.figure.layout.title.text
+    assert "ValueError: bad fold" in panel.failures.value
+    assert panel.errors == []
 
 
 def test_callback_error_captured_not_swallowed():

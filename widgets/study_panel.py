@@ -53,6 +53,7 @@ class StudyPanel(Panel):
         self.study = study
         self.top_k = check_int("top_k", top_k, minimum=1)
         self.table = w.HTML()
+        self.failures = w.HTML()
         self._watch_stop: threading.Event | None = None
         super().__init__(runner, title=title or f"Study {study.study_name}",
                          max_redraws_per_second=max_redraws_per_second)
@@ -70,13 +71,16 @@ class StudyPanel(Panel):
                            line=dict(shape="hv", color="#cf222e", width=2))
         figure.add_scatter(name="proposed", mode="markers", x=[], y=[],
                            marker=dict(size=11, symbol="star", color="#9a6700"))
+        # Failed trials have no value; they are drawn on the lower edge of the plot.
+        figure.add_scatter(name="failed", mode="markers", x=[], y=[], hovertext=[],
+                           marker=dict(size=9, symbol="x", color="#cf222e"))
         self.figure = figure
         return [figure]
 
     def build_controls(self) -> w.Widget:
         refresh = w.Button(description="Refresh", icon="refresh", layout=w.Layout(width="auto"))
         refresh.on_click(self.guarded(self.refresh, context="refresh"))
-        return w.VBox([w.HBox([w.HTML("<b>Top trials</b>"), refresh]), self.table])
+        return w.VBox([w.HBox([w.HTML("<b>Top trials</b>"), refresh]), self.table, self.failures])
 
     def render(self, snapshot: StudySnapshot) -> None:
         if not isinstance(snapshot, StudySnapshot):
@@ -84,13 +88,19 @@ class StudyPanel(Panel):
         trials = snapshot.trials
         complete = trials[trials["state"] == "COMPLETE"]
         proposed = complete[complete["source"] == "proposed"]
-        scatter, best, proposals = self.figure.data
+        scatter, best, proposals, failed_trace = self.figure.data
         scatter.x, scatter.y = complete["number"].to_numpy(), complete["value"].to_numpy()
         has_best = trials["best_so_far"].notna()
         best.x = trials.loc[has_best, "number"].to_numpy()
         best.y = trials.loc[has_best, "best_so_far"].to_numpy()
         proposals.x, proposals.y = proposed["number"].to_numpy(), proposed["value"].to_numpy()
-        n_failed = int((trials["state"] == "FAIL").sum())
+        failed = trials[trials["state"] == "FAIL"]
+        n_failed = len(failed)
+        floor = float(complete["value"].min()) if len(complete) else 0.0
+        failed_trace.x = failed["number"].to_numpy()
+        failed_trace.y = np.full(n_failed, floor)
+        failed_trace.hovertext = failed["fail_reason"].tolist()
+        self.failures.value = _failures_html(failed)
         target = f" of {snapshot.n_trials_target}" if snapshot.n_trials_target else ""
         best_text = "none yet" if snapshot.best_value is None else f"{snapshot.best_value:.5g}"
         self.figure.layout.title = (f"{snapshot.n_complete}{target} trials complete, "
@@ -124,6 +134,15 @@ class StudyPanel(Panel):
     def close(self) -> None:
         self.unwatch()
         super().close()
+
+
+def _failures_html(failed: Any, limit: int = 5) -> str:
+    if failed.empty:
+        return ""
+    items = "".join(f"<li>trial {int(row.number)}: {html.escape(str(row.fail_reason))}</li>"
+                    for row in failed.tail(limit).itertuples())
+    return (f"<b>Failed trials</b> ({len(failed)}, latest {min(limit, len(failed))} shown)"
+            f"<ul style='margin:2px 0'>{items}</ul>")
 
 
 def _table_html(frame: Any) -> str:

@@ -126,6 +126,10 @@ class GPEISampler(BaseSampler):
             exploration = DEFAULT_EXPLORATION[acquisition]
         self.exploration = check_float("exploration", exploration, minimum=0.0)
 
+    def forget_fit(self) -> None:
+        """Drop the warm start, so the next fit starts from the default hyperparameters."""
+        self._theta = None
+
     def reseed_rng(self) -> None:
         self._rng = np.random.default_rng()
         self._random.reseed_rng()

@@ -22,8 +22,8 @@ class StudySnapshot:
     trials : pandas.DataFrame
         One row per trial: ``number``, ``state``, ``value`` (NaN unless
         complete), ``best_so_far`` (best complete value up to that trial, NaN
-        before the first), ``source``, and one ``params_<name>`` column per
-        parameter.
+        before the first), ``source``, ``fail_reason`` (empty unless the
+        trial failed) and one ``params_<name>`` column per parameter.
     n_trials_target : int or None
         The search's trial budget, when a search owns the study.
     """
@@ -61,11 +61,12 @@ def snapshot_study(study: optuna.Study, *, n_trials_target: int | None = None) -
         if not np.isnan(value):
             best = value if np.isnan(best) else (max(best, value) if maximize else min(best, value))
         row = {"number": trial.number, "state": trial.state.name, "value": value,
-               "best_so_far": best, "source": trial.user_attrs.get("workbench_source", "")}
+               "best_so_far": best, "source": trial.user_attrs.get("workbench_source", ""),
+               "fail_reason": trial.user_attrs.get("fail_reason", "")}
         row.update({f"params_{name}": param for name, param in trial.params.items()})
         rows.append(row)
     frame = pd.DataFrame(rows, columns=None if rows else
-                         ["number", "state", "value", "best_so_far", "source"])
+                         ["number", "state", "value", "best_so_far", "source", "fail_reason"])
     return StudySnapshot(study_name=study.study_name,
                          direction="maximize" if maximize else "minimize",
                          trials=frame, n_trials_target=n_trials_target)
