@@ -15,7 +15,7 @@ from workbench.hpo.acquisition import (acquisition_gradient, acquisition_value,
 from workbench.hpo.encoding import SpaceEncoder
 from workbench.hpo.gp import log_marginal_likelihood, matern52, posterior_from_theta, fit_gp
 from workbench.hpo.gp_sampler import GPEISampler
-from workbench.hpo.test_functions import BRANIN, HARTMANN6, TEST_FUNCTIONS
+from workbench.hpo.tasks.test_functions import BRANIN, HARTMANN6, TEST_FUNCTIONS
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
 

@@ -9,7 +9,7 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution, Int
 
 from workbench.core import Runner, RunnerState, SteeringLog
 from workbench.hpo import BayesianOptimization, GridSearch, RandomSearch, grid_values
-from workbench.hpo.test_functions import BRANIN
+from workbench.hpo.tasks.test_functions import BRANIN
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
 

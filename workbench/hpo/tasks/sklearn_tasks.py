@@ -104,3 +104,62 @@ def gradient_boosting_task(X: Any, y: Any, *, max_iter: int = 100, cv: int = 3,
                                            early_stopping=False, random_state=seed)
     return CrossValidatedTask(model, X, y, scoring="roc_auc", cv=cv, max_rows=max_rows, seed=seed,
                               n_threads=n_threads)
+
+
+class SubsampleTask:
+    """Score a configuration trained on a fraction of the training rows (budget = fraction).
+
+    Calling ``task(params, budget, config_id)`` fits a clone of ``estimator``
+    with ``params`` on the first ``ceil(budget * n_train)`` rows of a seeded
+    permutation of the training split and returns the validation score. The
+    permutation is fixed, so a larger budget always sees a superset of rows.
+    This is the budget of successive halving and Hyperband when training
+    cannot be resumed.
+
+    Parameters
+    ----------
+    estimator : scikit-learn estimator
+    X, y : training data (DataFrame or array, and labels)
+    scoring : str, default "roc_auc"
+    validation_fraction : float, default 0.25
+        Stratified share of rows held out for validation.
+    seed : int, default 0
+    n_threads : int, optional
+        Maximum native threads per fit (see :class:`CrossValidatedTask`).
+    """
+
+    def __init__(self, estimator: BaseEstimator, X: Any, y: Any, *, scoring: str = "roc_auc",
+                 validation_fraction: float = 0.25, seed: int = 0,
+                 n_threads: int | None = None) -> None:
+        from sklearn.metrics import get_scorer
+        from sklearn.model_selection import train_test_split
+
+        from workbench.core.validation import check_float
+
+        if len(X) != len(y):
+            raise ValueError(f"X has {len(X)} rows but y has {len(y)}; pass matching rows.")
+        fraction = check_float("validation_fraction", validation_fraction, minimum=0.05,
+                               maximum=0.9)
+        self.estimator = estimator
+        self.scorer = get_scorer(scoring)
+        self.seed = check_seed("seed", seed) or 0
+        self.n_threads = None if n_threads is None else check_int("n_threads", n_threads, minimum=1)
+        y = np.asarray(y)
+        train, validation = train_test_split(np.arange(len(y)), test_size=fraction, stratify=y,
+                                             random_state=self.seed)
+        train = np.random.default_rng(self.seed).permutation(train)
+        take = (lambda rows: X.iloc[rows]) if isinstance(X, pd.DataFrame) else (
+            lambda rows: np.asarray(X)[rows])
+        self.X_train, self.y_train = take(train), y[train]
+        self.X_validation, self.y_validation = take(validation), y[validation]
+
+    def __call__(self, params: dict[str, Any], budget: float, config_id: int = 0) -> float:
+        from workbench.core.validation import check_float
+
+        budget = check_float("budget", budget, minimum=0.0, exclusive_minimum=True, maximum=1.0)
+        n_rows = max(10, int(np.ceil(budget * len(self.y_train))))
+        model = clone(self.estimator).set_params(**params)
+        with threadpool_limits(limits=self.n_threads):
+            model.fit(self.X_train[:n_rows] if not isinstance(self.X_train, pd.DataFrame)
+                      else self.X_train.iloc[:n_rows], self.y_train[:n_rows])
+            return float(self.scorer(model, self.X_validation, self.y_validation))
