@@ -1,6 +1,9 @@
 """Notebook panels that drive and show workbench searches (ipywidgets + plotly)."""
 
 from widgets.base import Panel
+from widgets.bo_panel import BOPanel
+from widgets.hyperband_panel import HyperbandPanel
+from widgets.race_panel import RacePanel
 from widgets.study_panel import StudyPanel
 
-__all__ = ["Panel", "StudyPanel"]
+__all__ = ["BOPanel", "HyperbandPanel", "Panel", "RacePanel", "StudyPanel"]
