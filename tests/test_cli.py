@@ -79,3 +79,6 @@ def test_lab_command_serves_tour(tmp_path):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(10)
+    # Stopping the command's PID must stop JupyterLab itself, not only a wrapper.
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/api", timeout=2)

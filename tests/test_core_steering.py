@@ -164,3 +164,15 @@ def test_unknown_steering_action_rejected():
     with pytest.raises(ValueError, match="not a steering action"):
         search.apply_steering("step", {})
     assert set(NoisyQuadratic.steering_actions()) == {"narrow", "set_n_trials", "clear_failure"}
+
+
+def test_load_rejects_folder_none_and_wrong_structure(tmp_path):
+    with pytest.raises(ValueError, match="is a folder"):
+        SteeringLog.load(tmp_path)
+    with pytest.raises(TypeError, match="path must be a str or Path"):
+        SteeringLog.load(None)
+    for payload in ("[1, 2, 3]", '{"version": 1, "records": [{"step": "a"}]}'):
+        path = tmp_path / "wrong.json"
+        path.write_text(payload)
+        with pytest.raises(ValueError, match='expected a JSON object {"version": 1'):
+            SteeringLog.load(path)

@@ -102,3 +102,8 @@ def test_make_rng():
     assert make_rng(generator) is generator
     with pytest.raises(ValueError, match="seed must be >= 0"):
         make_rng(-3)
+
+
+def test_unknown_storage_url_is_value_error():
+    with pytest.raises(ValueError, match="storage URL 'bogus://x' could not be opened"):
+        resolve_storage("bogus://x")

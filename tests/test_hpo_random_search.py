@@ -156,3 +156,65 @@ def test_constructor_validates(tmp_path, kwargs, error, match):
     arguments.update(kwargs)
     with pytest.raises(error, match=match):
         RandomSearch(**arguments)
+
+
+KILLED_SCRIPT = """
+import sys, time
+from optuna.distributions import FloatDistribution
+from workbench.hpo import RandomSearch
+
+def slow(params):
+    if params["x"] is not None and search.n_finished == 3:
+        print("in trial", flush=True)
+        time.sleep(60)
+    return params["x"]
+
+search = RandomSearch(slow, {"x": FloatDistribution(-5, 5)}, n_trials=8,
+                      storage=sys.argv[1], study_name="killed", seed=11)
+while not search.done:
+    search.step()
+"""
+
+
+def test_rebuild_after_kill_mid_trial_repeats_uninterrupted_run(tmp_path):
+    import subprocess
+    import sys
+
+    storage = tmp_path / "killed.journal"
+    process = subprocess.Popen([sys.executable, "-c", KILLED_SCRIPT, str(storage)],
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout.readline().strip() == "in trial"
+    finally:
+        process.kill()
+        process.wait(10)
+
+    space = {"x": FloatDistribution(-5, 5)}
+    rebuilt = RandomSearch(lambda p: p["x"], space, n_trials=8, storage=storage,
+                           study_name="killed", seed=11)
+    trials = rebuilt.study.get_trials()
+    assert [t.state.name for t in trials] == ["COMPLETE"] * 3 + ["FAIL"]
+    assert trials[3].user_attrs["workbench_interrupted"] is True
+    assert "interrupted" in trials[3].user_attrs["fail_reason"]
+    assert rebuilt.n_finished == 3
+    Runner(rebuilt).run()
+
+    reference = RandomSearch(lambda p: p["x"], space, n_trials=8, storage=tmp_path / "ref.journal",
+                             seed=11)
+    Runner(reference).run()
+    resumed = [t.params["x"] for t in rebuilt.study.get_trials() if t.state.name == "COMPLETE"]
+    assert resumed == [t.params["x"] for t in reference.study.get_trials()]
+    assert rebuilt.study.get_trials()[4].params == trials[3].params, "interrupted trial not rerun"
+
+
+def test_study_name_validated(tmp_path):
+    with pytest.raises(ValueError, match="study_name must be a non-empty string"):
+        RandomSearch(objective, SPACE, study_name="", storage=tmp_path / "s.journal")
+    with pytest.raises(TypeError, match="study_name must be a string or None"):
+        RandomSearch(objective, SPACE, study_name=5, storage=tmp_path / "s.journal")
+
+
+def test_propose_non_number_is_type_error(tmp_path):
+    search = RandomSearch(objective, SPACE, storage=tmp_path / "t.journal")
+    with pytest.raises(TypeError, match=r"params\['x'\] must be a number, got 'a'"):
+        search.propose({"x": "a", "lr": 0.01, "depth": 4, "width": 64, "kind": "b"})

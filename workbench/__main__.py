@@ -8,6 +8,8 @@ tour [--quick] [--output PATH]
     Execute the tour notebook headless and write the executed copy.
 run NOTEBOOK [--quick] [--output PATH]
     Execute any notebook of the ``notebooks/`` folder headless.
+worker --study NAME --task TASK [--storage URL] [--n-trials N] [--sampler gpei|tpe|random]
+    Run trials of a study shared by several worker processes.
 """
 
 from __future__ import annotations
@@ -46,6 +48,22 @@ def build_parser() -> argparse.ArgumentParser:
                                   "(default: WORKBENCH_HOME/executed/<name>.ipynb)")
         command.add_argument("--timeout", type=int, default=1800,
                              help="maximum seconds per cell (default 1800)")
+    worker = commands.add_parser("worker", help="run trials of a shared study (scale-out)")
+    worker.add_argument("--study", required=True, help="study name; workers with the same name "
+                        "and storage share the study")
+    worker.add_argument("--task", required=True,
+                        help="task name: branin, hartmann6, six_hump_camel, goldstein_price, "
+                             "levy4, adult or mnist")
+    worker.add_argument("--storage", default=None,
+                        help="journal file path or Optuna storage URL "
+                             "(default: WORKBENCH_HOME/studies.journal)")
+    worker.add_argument("--n-trials", type=int, default=50,
+                        help="stop when the study has this many finished trials (default 50)")
+    worker.add_argument("--sampler", default="gpei", help="gpei, tpe or random (default gpei)")
+    worker.add_argument("--seed", type=int, default=None, help="sampler seed")
+    worker.add_argument("--quick", action="store_true", help="small data for the adult and mnist tasks")
+    worker.add_argument("--delay", type=float, default=0.0,
+                        help="extra seconds per trial, to demonstrate concurrency")
     return parser
 
 
@@ -70,7 +88,20 @@ def run_command(arguments: argparse.Namespace) -> int:
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             command.append("--allow-root")  # JupyterLab refuses to start as root without it
         logger.info("starting %s", " ".join(command))
+        if os.name == "posix":
+            # Replace this process, so that stopping its PID stops JupyterLab too.
+            os.chdir(notebook.parent)
+            os.execv(sys.executable, command)
         return subprocess.call(command, cwd=notebook.parent)
+
+    if arguments.command == "worker":
+        from workbench.hpo.worker import run_worker
+
+        count = run_worker(arguments.study, arguments.task, storage=arguments.storage,
+                           n_trials=arguments.n_trials, sampler=arguments.sampler,
+                           seed=arguments.seed, quick=arguments.quick, delay=arguments.delay)
+        logger.info("worker finished %d trials of study %s", count, arguments.study)
+        return 0
 
     notebook = arguments.notebook if arguments.command == "run" else TOUR
     output = execute_notebook(notebook, output=arguments.output, quick=arguments.quick,

@@ -57,7 +57,10 @@ def execute_notebook(name: str | os.PathLike[str], *, output: str | os.PathLike[
     previous = os.environ.get(QUICK_VARIABLE)
     if quick:
         os.environ[QUICK_VARIABLE] = "1"
+    # Widget state is not stored: plotly's FigureWidget state carries the
+    # whole plotly.js bundle (about 5 MB) per figure.
     client = nbclient.NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                                     store_widget_state=False,
                                      resources={"metadata": {"path": str(notebook_path.parent)}})
     started = time.monotonic()
     try:

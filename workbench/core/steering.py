@@ -110,10 +110,17 @@ class SteeringLog:
     @classmethod
     def load(cls, path: str | Path) -> SteeringLog:
         """Read a log written by :meth:`save`."""
+        if not isinstance(path, (str, Path)):
+            raise TypeError(f"path must be a str or Path, got {type(path).__name__}.")
         path = Path(path)
+        if path.is_dir():
+            raise ValueError(f"steering log path {str(path)!r} is a folder; pass the JSON file "
+                             f"that SteeringLog.save wrote.")
         if not path.is_file():
             raise FileNotFoundError(f"steering log {str(path)!r} not found; "
                                     f"pass the path that SteeringLog.save wrote.")
+        expected = ('a JSON object {"version": 1, "records": [{"step": int, "action": str, '
+                    '"arguments": {...}, "time": float}, ...]}')
         try:
             payload = json.loads(path.read_text(encoding="utf-8"))
             version = payload["version"]
@@ -121,7 +128,8 @@ class SteeringLog:
                                       arguments=dict(item["arguments"]), time=float(item["time"]))
                        for item in payload["records"]]
         except (ValueError, KeyError, TypeError) as error:
-            raise ValueError(f"steering log {str(path)!r} is not a valid log file: {error}") from error
+            raise ValueError(f"steering log {str(path)!r} is not a valid log file ({error}); "
+                             f"expected {expected}, as written by SteeringLog.save.") from error
         if version != LOG_FORMAT_VERSION:
             raise ValueError(f"steering log {str(path)!r} has format version {version}; "
                              f"this workbench reads version {LOG_FORMAT_VERSION}.")

@@ -71,7 +71,12 @@ def resolve_storage(storage: Any = None) -> optuna.storages.BaseStorage:
                              f"one of {JOURNAL_SUFFIXES}.")
         return journal_storage(path)
     if isinstance(storage, str):
-        return optuna.storages.get_storage(storage)
+        try:
+            return optuna.storages.get_storage(storage)
+        except Exception as error:  # SQLAlchemy raises many types for a bad URL
+            raise ValueError(f"storage URL {storage!r} could not be opened ({type(error).__name__}: "
+                             f"{error}); pass a URL such as 'sqlite:///studies.db' or "
+                             f"'postgresql://user@host/db', or a journal file path.") from error
     raise TypeError(f"storage must be None, a URL, a journal path or an Optuna storage, "
                     f"got {type(storage).__name__}.")
 

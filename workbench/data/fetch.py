@@ -35,6 +35,7 @@ DATA_VARIABLE = "WORKBENCH_DATA"
 OFFLINE_VARIABLE = "WORKBENCH_OFFLINE"
 DEFAULT_TIMEOUT_S = 60.0
 
+_WARNED_MISSING_ROOTS: set[str] = set()
 _TRUE_VALUES = ("1", "true", "yes", "on")
 _FALSE_VALUES = ("", "0", "false", "no", "off")
 
@@ -58,7 +59,12 @@ def data_roots() -> list[Path]:
     roots: list[Path] = []
     variable = os.environ.get(DATA_VARIABLE, "").strip()
     if variable:
-        roots.append(Path(variable).expanduser())
+        root = Path(variable).expanduser()
+        if not root.is_dir() and str(root) not in _WARNED_MISSING_ROOTS:
+            _WARNED_MISSING_ROOTS.add(str(root))
+            logger.warning("%s=%s is not a folder; data files will be looked for in the "
+                           "repository's data/ folder and downloaded", DATA_VARIABLE, root)
+        roots.append(root)
     repository = repository_data_dir()
     if all(repository.resolve() != root.resolve() for root in roots):
         roots.append(repository)

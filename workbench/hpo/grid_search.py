@@ -79,7 +79,7 @@ class GridSearch(StudySearch):
 
     def remaining(self) -> list[dict[str, Any]]:
         """Return the grid points not yet evaluated in the study."""
-        seen = {_key(trial.params) for trial in self.study.get_trials(deepcopy=False)}
+        seen = {_key(trial.params) for trial in self.completed_trials()}
         return [params for params in self.grid if _key(params) not in seen]
 
     @property

@@ -65,6 +65,10 @@ def check_params(space: Mapping[str, BaseDistribution], params: Any) -> dict[str
                          f"unknown {unknown}.")
     for name, value in params.items():
         distribution = space[name]
+        numeric = isinstance(distribution, (FloatDistribution, IntDistribution))
+        if numeric and (isinstance(value, bool) or not isinstance(value, (int, float, np.number))):
+            raise TypeError(f"params[{name!r}] must be a number, got {value!r} of type "
+                            f"{type(value).__name__}.")
         try:
             internal = distribution.to_internal_repr(value)
             valid = distribution._contains(internal)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import math
+import os
+import socket
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -22,6 +24,8 @@ logger = logging.getLogger(__name__)
 FINISHED_STATES = (TrialState.COMPLETE, TrialState.FAIL, TrialState.PRUNED)
 SOURCE_ATTR = "workbench_source"
 FAIL_REASON_ATTR = "fail_reason"
+OWNER_ATTR = "workbench_owner"          # "host:pid" of the process evaluating the trial
+INTERRUPTED_ATTR = "workbench_interrupted"
 
 
 class StudySearch(Search):
@@ -31,7 +35,10 @@ class StudySearch(Search):
     that raises or returns NaN or infinity fails its trial (the message is
     stored in the trial's ``fail_reason`` user attribute) and the search goes
     on. A study of the same name in the same storage is continued, so a search
-    rebuilt after a crash or kernel restart keeps every finished trial.
+    rebuilt after a crash or kernel restart keeps every finished trial. A
+    trial left RUNNING by a process of this host that no longer exists is
+    marked failed and interrupted; it does not count toward ``n_trials``, and
+    the search evaluates its configuration again.
 
     Parameters
     ----------
@@ -66,9 +73,39 @@ class StudySearch(Search):
         self.n_trials = check_int("n_trials", n_trials, minimum=1)
         self.direction = check_choice("direction", direction, ("maximize", "minimize"))
         self.seed = check_seed("seed", seed) or 0
-        name = study_name or f"{self.name_prefix}-{uuid.uuid4().hex[:8]}"
+        if study_name is not None and not isinstance(study_name, str):
+            raise TypeError(f"study_name must be a string or None, got "
+                            f"{type(study_name).__name__}.")
+        name = f"{self.name_prefix}-{uuid.uuid4().hex[:8]}" if study_name is None else study_name
         self.study = create_study(name, storage=storage, direction=direction, sampler=sampler)
         self._proposals: list[dict[str, Any]] = []
+        self._recover_interrupted()
+
+    def _recover_interrupted(self) -> None:
+        """Fail the trials whose evaluating process on this host has ended.
+
+        NOTE: this uses the study's storage object directly, as Optuna's own
+        ``fail_stale_trials`` does; trials started on another host are left
+        RUNNING because their process cannot be checked from here.
+        """
+        storage = self.study._storage
+        for trial in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            owner = trial.user_attrs.get(OWNER_ATTR, "")
+            if not _process_ended(owner):
+                continue
+            logger.warning("trial %d of study %s was interrupted (process %s ended); it will be "
+                           "evaluated again", trial.number, self.study.study_name, owner)
+            storage.set_trial_user_attr(trial._trial_id, INTERRUPTED_ATTR, True)
+            storage.set_trial_user_attr(trial._trial_id, FAIL_REASON_ATTR,
+                                        f"interrupted: process {owner} ended during the trial")
+            storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+            if trial.user_attrs.get(SOURCE_ATTR) == "proposed":
+                self._proposals.append(dict(trial.params))
+
+    def completed_trials(self, states: tuple[TrialState, ...] | None = None) -> list[Any]:
+        """Return the study's trials, leaving out interrupted ones."""
+        return [trial for trial in self.study.get_trials(deepcopy=False, states=states)
+                if not trial.user_attrs.get(INTERRUPTED_ATTR)]
 
     # ----- for subclasses -------------------------------------------------
 
@@ -83,19 +120,20 @@ class StudySearch(Search):
 
     @property
     def n_finished(self) -> int:
-        return len(self.study.get_trials(deepcopy=False, states=FINISHED_STATES))
+        return len(self.completed_trials(FINISHED_STATES))
 
     @property
     def done(self) -> bool:
         return not self._proposals and self.n_finished >= self.n_trials
 
     def _step(self) -> dict[str, Any]:
-        trial_index = len(self.study.get_trials(deepcopy=False))
+        trial_index = len(self.completed_trials())
         if self._proposals:
             params, source = self._proposals[0], "proposed"
         else:
             params, source = self.next_params(trial_index)
-        self.study.enqueue_trial(params, user_attrs={SOURCE_ATTR: source})
+        owner = f"{socket.gethostname()}:{os.getpid()}"
+        self.study.enqueue_trial(params, user_attrs={SOURCE_ATTR: source, OWNER_ATTR: owner})
         trial = self.study.ask(self.space)
         if source == "proposed":
             self._proposals.pop(0)
@@ -146,6 +184,20 @@ class StudySearch(Search):
 
     def on_space_changed(self) -> None:
         """Hook called after :meth:`narrow` changed ``self.space``."""
+
+
+def _process_ended(owner: str) -> bool:
+    """Return True if ``owner`` ("host:pid") names a process of this host that has ended."""
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:   # the process exists but belongs to another user
+        return False
+    return False
 
 
 def narrowed_distribution(space: Mapping[str, BaseDistribution], name: str, low: float,
