@@ -89,6 +89,20 @@ def acquisition_value(name: str, mu: np.ndarray, sigma: np.ndarray, best: float,
     raise ValueError(f"acquisition must be one of {ACQUISITIONS}, got {name!r}.")
 
 
+def acquisition_gradients(name: str, mu: np.ndarray, sigma: np.ndarray, best: float,
+                          exploration: float) -> tuple[np.ndarray, np.ndarray]:
+    """Return d acquisition / d mu and d acquisition / d sigma, each shape (m,)."""
+    mu, sigma = np.asarray(mu, dtype=float), np.asarray(sigma, dtype=float)
+    if name == "ucb":
+        return np.ones_like(mu), np.full_like(mu, math.sqrt(exploration))
+    z = (mu - best - exploration) / sigma
+    if name == "pi":
+        ratio = np.exp(-0.5 * z * z - _LOG_SQRT_2PI - log_ndtr(z))
+        return ratio / sigma, -ratio * z / sigma
+    ratio = np.exp(log_ndtr(z) - log_h(z))
+    return ratio / sigma, 1.0 / sigma - ratio * z / sigma
+
+
 def acquisition_gradient(name: str, mu: float, sigma: float, best: float,
                          exploration: float) -> tuple[float, float]:
     """Return d acquisition / d mu and d acquisition / d sigma at one point."""
