@@ -46,6 +46,8 @@ from browser_support import (
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
 TOUR_NOTEBOOK = "00_tour.ipynb"
+# The tour shows several panels; the random search's StudyPanel has this title.
+STUDY_PANEL_TITLE = "Random search: HistGradientBoosting on Adult"
 ADULT_FILES = ("adult.data.gz", "adult.test.gz")
 
 # Time limits in seconds. They leave a wide margin: on a 2-core VM the browser test took about 20 s.
@@ -375,10 +377,11 @@ def find_panel(lab: LabPage) -> Any:
     page = lab.page
     panels = (page.locator(".jp-OutputArea-output")
               .filter(has=page.locator(".js-plotly-plot"))
-              .filter(has=page.locator("button.jupyter-button", has_text=RUN_LABEL)))
+              .filter(has=page.locator("button.jupyter-button", has_text=RUN_LABEL))
+              .filter(has_text=STUDY_PANEL_TITLE))
     count = panels.count()
-    assert count == 1, (f"expected one StudyPanel output with a figure and a Run button, "
-                        f"found {count}")
+    assert count == 1, (f"expected one StudyPanel output titled {STUDY_PANEL_TITLE!r} with a "
+                        f"figure and a Run button, found {count}")
     return panels.first
 
 

@@ -118,6 +118,9 @@ def test_hyperband_panel_board_and_curves(tmp_path):
     board = panel.board.data[0]
     assert np.asarray(board.z).shape == (3, 3)
     assert board.text[0][0] == "0/9 @ 1"
+    # Widgets send JSON, which has no NaN: empty cells must be None.
+    json.dumps(panel.board.to_plotly_json()["data"][0]["z"], allow_nan=False)
+    assert board.z[2][2] is None
     runner.step_once()
     runner.wait(10)
     assert panel.board.data[0].text[0][0] == "1/9 @ 1 ▶"

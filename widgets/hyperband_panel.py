@@ -116,7 +116,9 @@ class HyperbandPanel(Panel):
             marker = {"running": " ▶", "done": " ✓"}.get(row.status, "")
             text[i][row.rung] = f"{row.n_evaluated}/{row.n_configs} @ {row.budget:.3g}{marker}"
         heatmap = self.board.data[0]
-        heatmap.z, heatmap.text = z, text
+        # JSON has no NaN: cells outside a bracket's rungs are sent as null.
+        heatmap.z = [[None if np.isnan(value) else float(value) for value in row] for row in z]
+        heatmap.text = text
         heatmap.x = list(range(n_rungs))
         heatmap.y = [f"s={b}" for b in brackets]
 

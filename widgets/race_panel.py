@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import plotly.graph_objects as go
 
 from widgets.base import Panel
@@ -49,6 +50,7 @@ class RacePanel(Panel):
             raise TypeError(f"RacePanel renders RaceSnapshot, got {type(snapshot).__name__}.")
         for trace, name in zip(self.figure.data, snapshot.curves):
             curve = snapshot.curves[name]
+            curve = curve[~np.isnan(curve[:, 1])]   # no best value before the first success
             trace.x = curve[:, 0]
             trace.y = curve[:, 1]
         self.figure.layout.xaxis.range = [0, snapshot.total_budget]
