@@ -24,14 +24,14 @@ from scipy.optimize import minimize
 
 SQRT5 = math.sqrt(5.0)
 JITTER = 1e-8                 # added to the kernel diagonal for a stable Cholesky factor
-MIN_NOISE_VARIANCE = 1e-6     # in standardized target units
+MIN_NOISE_VARIANCE = 1e-8     # in standardized target units
 MAX_NOISE_VARIANCE = 1.0
 LOG_LENGTHSCALE_BOUNDS = (math.log(1e-2), math.log(20.0))
 LOG_SIGNAL_BOUNDS = (math.log(1e-2), math.log(20.0))
 # Weak log-normal priors (mean, standard deviation) on the log hyperparameters.
 LENGTHSCALE_PRIOR = (math.log(0.5), 1.0)
 SIGNAL_PRIOR = (0.0, 1.0)
-NOISE_PRIOR = (math.log(1e-3), 2.0)
+NOISE_PRIOR = (math.log(1e-4), 3.0)
 WARM_START_ITERATIONS = 30
 
 

@@ -34,7 +34,9 @@ from workbench.hpo.gp import GPPosterior, fit_gp, single_threaded_blas
 
 logger = logging.getLogger(__name__)
 
-INCUMBENT_PERTURBATION = 0.05   # standard deviation, in unit-cube units, of local candidates
+# Standard deviations, in unit-cube units, of the candidates drawn around the incumbent:
+# a coarse scale to move between nearby basins, a fine one to polish the optimum.
+INCUMBENT_PERTURBATIONS = (0.05, 0.005)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -205,10 +207,13 @@ class GPEISampler(BaseSampler):
                               best: float) -> tuple[np.ndarray, float]:
         candidates = encoder.quasi_random(self.n_candidates, self._rng)
         incumbent = posterior.X[int(np.argmax(posterior.y))]
-        local = np.repeat(incumbent[None, :], max(8, self.n_candidates // 16), axis=0)
-        local[:, encoder.continuous] += self._rng.normal(
-            0.0, INCUMBENT_PERTURBATION, size=(len(local), int(encoder.continuous.sum())))
-        candidates = np.clip(np.vstack([candidates, local]), 0.0, 1.0)
+        local = []
+        for scale in INCUMBENT_PERTURBATIONS:
+            around = np.repeat(incumbent[None, :], max(8, self.n_candidates // 32), axis=0)
+            around[:, encoder.continuous] += self._rng.normal(
+                0.0, scale, size=(len(around), int(encoder.continuous.sum())))
+            local.append(around)
+        candidates = np.clip(np.vstack([candidates, *local]), 0.0, 1.0)
         scores = self.score(posterior, candidates, best)
 
         order = np.argsort(scores)[::-1]
