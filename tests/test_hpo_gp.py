@@ -190,3 +190,31 @@ def test_known_optima_of_test_functions():
         -1.0316, abs=1e-4)
     assert TEST_FUNCTIONS["goldstein_price"]({"x1": 0.0, "x2": -1.0}) == pytest.approx(3.0)
     assert TEST_FUNCTIONS["levy4"]({f"x{i}": 1.0 for i in range(1, 5)}) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_sampler_handles_mixed_space():
+    def objective(trial):
+        lr = trial.suggest_float("lr", 1e-4, 1.0, log=True)
+        units = trial.suggest_int("units", 8, 256, step=8)
+        depth = trial.suggest_int("depth", 1, 16, log=True)
+        kind = trial.suggest_categorical("kind", ["relu", "tanh", "gelu"])
+        return (math.log10(lr) + 2) ** 2 + (units - 64) ** 2 / 1e4 + abs(depth - 4) + (kind != "gelu")
+
+    study = optuna.create_study(sampler=GPEISampler(seed=5, n_startup_trials=6))
+    study.optimize(objective, n_trials=30)
+    for trial in study.trials:
+        assert trial.params["units"] % 8 == 0
+        assert 1 <= trial.params["depth"] <= 16
+        assert trial.params["kind"] in ("relu", "tanh", "gelu")
+    assert study.best_value < 1.5
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: FloatDistribution(5.0, 1.0), "low"),
+    (lambda: FloatDistribution(0.0, 1.0, log=True), "low"),
+    (lambda: IntDistribution(0, 8, log=True), "low"),
+])
+def test_invalid_distributions_rejected_by_optuna(make, match):
+    # The spaces are Optuna distributions, whose constructors reject these bounds.
+    with pytest.raises(ValueError, match=match):
+        make()

@@ -91,7 +91,7 @@ def test_bo_panel_controls_steer(tmp_path):
     assert actions == ["set_acquisition", "propose", "propose"]
 
 
-def test_bo_panel_bad_typed_proposal_goes_to_error_area(tmp_path):
+def test_bo_panel_bad_json_in_error_area(tmp_path):
     search, runner, panel = make_bo(tmp_path, n_trials=6)
     runner.run()
     panel.proposal_text.value = "{not json"

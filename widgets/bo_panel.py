@@ -64,10 +64,11 @@ class BOPanel(Panel):
     """GP posterior mean, uncertainty and acquisition over one or two chosen parameters.
 
     The other parameters are fixed at the incumbent. Observed trials are drawn
-    as points and the next proposal as a star. Click on the surrogate to
-    propose that point (other parameters at the incumbent), or type a
-    configuration as JSON; switch the acquisition and its exploration
-    parameter; the view redraws after every trial as the GP is refitted.
+    as points and the next proposal as a star. A click on the surrogate
+    proposes that point, with the other parameters at the incumbent, and a
+    configuration can also be typed as JSON. The controls switch the
+    acquisition and its exploration parameter. The view redraws after every
+    trial, once the GP is refitted.
 
     Parameters
     ----------

@@ -41,7 +41,7 @@ INCUMBENT_PERTURBATIONS = (0.05, 0.005)
 
 @dataclasses.dataclass(frozen=True)
 class Proposal:
-    """What the sampler chose at one ask, for panels and tests.
+    """Record of one GP-based proposal, for panels and tests.
 
     Attributes
     ----------
