@@ -148,6 +148,8 @@ class GPEISampler(BaseSampler):
 
     def sample_relative(self, study: optuna.Study, trial: FrozenTrial,
                         search_space: dict[str, BaseDistribution]) -> dict[str, Any]:
+        # NOTE: running trials of other workers are not taken into account (no
+        # constant liar), so parallel workers may propose nearby points.
         if not search_space:
             return {}
         observations = complete_observations(study, search_space)

@@ -79,8 +79,10 @@ def run_worker(study_name: str, task: str, *, storage: Any = None, n_trials: int
     A trial whose objective raises or returns NaN/inf is marked failed with
     the reason in its ``fail_reason`` user attribute.
 
-    NOTE: trials of a worker killed mid-trial stay RUNNING in a journal
-    storage; they are not counted as finished and are not retried.
+    NOTE: each worker checks the count before it asks for a trial, so a study
+    shared by k workers can end with up to k - 1 trials more than
+    ``n_trials``. Trials of a worker killed mid-trial stay RUNNING in a
+    journal storage; they are not counted as finished and are not retried.
     """
     n_trials = check_int("n_trials", n_trials, minimum=1)
     delay = check_float("delay", delay, minimum=0.0)
