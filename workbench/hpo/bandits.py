@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -28,10 +27,11 @@ import pandas as pd
 from optuna.distributions import BaseDistribution
 from optuna.trial import TrialState
 
-from workbench.core import Search, create_study, steering
+from workbench.core import Search, steering
 from workbench.core.validation import check_choice, check_float, check_int, check_seed
 from workbench.hpo.schedule import Rung, hyperband_brackets, successive_halving_rungs
 from workbench.hpo.space import check_space, sample_params
+from workbench.hpo.study_search import open_study
 
 logger = logging.getLogger(__name__)
 
@@ -116,8 +116,7 @@ class BanditSearch(Search):
         self.eta = check_int("eta", eta, minimum=2)
         self.direction = check_choice("direction", direction, ("maximize", "minimize"))
         self.seed = check_seed("seed", seed) or 0
-        name = study_name or f"{self.name_prefix}-{uuid.uuid4().hex[:8]}"
-        self.study = create_study(name, storage=storage, direction=direction)
+        self.study = open_study(self.name_prefix, study_name, storage=storage, direction=direction)
         self.brackets: list[Bracket] = []
         self.budget_spent = 0.0
         self._n_sampled = 0
@@ -257,13 +256,17 @@ class BanditSearch(Search):
         raise ValueError(f"config_id {config_id!r} is not a configuration of this search; "
                          f"known ids: {known}.")
 
-    @steering
-    def stop_config(self, config_id: int) -> None:
-        """Discard configuration ``config_id`` now: it is not evaluated again."""
+    def _find_racing(self, config_id: int, action: str) -> tuple[Bracket, Configuration]:
         bracket, config = self._find(check_int("config_id", config_id, minimum=0))
         if config.state not in ("alive", "promoted-by-hand"):
             raise ValueError(f"configuration {config_id} is {config.state}; only a racing "
-                             f"configuration can be stopped.")
+                             f"configuration can be {action}.")
+        return bracket, config
+
+    @steering
+    def stop_config(self, config_id: int) -> None:
+        """Discard configuration ``config_id`` now: it is not evaluated again."""
+        bracket, config = self._find_racing(config_id, "stopped")
         config.state = "stopped"
         config.trial.set_user_attr("stopped_by_user", True)
         self.study.tell(config.trial, state=TrialState.PRUNED)
@@ -275,10 +278,7 @@ class BanditSearch(Search):
     @steering
     def promote(self, config_id: int) -> None:
         """Promote configuration ``config_id`` to the next rung when its current rung ends."""
-        bracket, config = self._find(check_int("config_id", config_id, minimum=0))
-        if config.state not in ("alive", "promoted-by-hand"):
-            raise ValueError(f"configuration {config_id} is {config.state}; only a racing "
-                             f"configuration can be promoted.")
+        bracket, config = self._find_racing(config_id, "promoted")
         if bracket.rung == len(bracket.rungs) - 1:
             raise ValueError(f"configuration {config_id} is in its bracket's last rung; there "
                              f"is no rung to promote it to.")

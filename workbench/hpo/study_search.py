@@ -73,11 +73,8 @@ class StudySearch(Search):
         self.n_trials = check_int("n_trials", n_trials, minimum=1)
         self.direction = check_choice("direction", direction, ("maximize", "minimize"))
         self.seed = check_seed("seed", seed) or 0
-        if study_name is not None and not isinstance(study_name, str):
-            raise TypeError(f"study_name must be a string or None, got "
-                            f"{type(study_name).__name__}.")
-        name = f"{self.name_prefix}-{uuid.uuid4().hex[:8]}" if study_name is None else study_name
-        self.study = create_study(name, storage=storage, direction=direction, sampler=sampler)
+        self.study = open_study(self.name_prefix, study_name, storage=storage,
+                                direction=direction, sampler=sampler)
         self._proposals: list[dict[str, Any]] = []
         self._recover_interrupted()
 
@@ -184,6 +181,15 @@ class StudySearch(Search):
 
     def on_space_changed(self) -> None:
         """Hook called after :meth:`narrow` changed ``self.space``."""
+
+
+def open_study(prefix: str, study_name: str | None, *, storage: Any, direction: str,
+               sampler: optuna.samplers.BaseSampler | None = None) -> optuna.Study:
+    """Create or load a search's study; ``None`` gives a new name ``<prefix>-<random hex>``."""
+    if study_name is not None and not isinstance(study_name, str):
+        raise TypeError(f"study_name must be a string or None, got {type(study_name).__name__}.")
+    name = f"{prefix}-{uuid.uuid4().hex[:8]}" if study_name is None else study_name
+    return create_study(name, storage=storage, direction=direction, sampler=sampler)
 
 
 def _process_ended(owner: str) -> bool:
