@@ -13,7 +13,7 @@ from scipy.stats import norm
 from workbench.hpo.acquisition import (acquisition_gradient, acquisition_value,
                                        expected_improvement, log_expected_improvement, log_h)
 from workbench.hpo.encoding import SpaceEncoder
-from workbench.hpo.gp import log_marginal_likelihood, matern52, posterior_from_theta, fit_gp
+from workbench.hpo.gp import fit_gp, log_marginal_likelihood, posterior_from_theta
 from workbench.hpo.gp_sampler import GPEISampler
 from workbench.hpo.tasks.test_functions import BRANIN, HARTMANN6, TEST_FUNCTIONS
 
@@ -154,8 +154,8 @@ def test_sampler_survives_duplicates_constants_nan_and_failures():
 
     def objective(trial):
         calls["n"] += 1
-        x = trial.suggest_float("x", 0.0, 1.0)
-        n = trial.suggest_int("n", 1, 3)
+        trial.suggest_float("x", 0.0, 1.0)
+        trial.suggest_int("n", 1, 3)
         if calls["n"] % 7 == 0:
             raise RuntimeError("simulated crash")
         if calls["n"] % 5 == 0:

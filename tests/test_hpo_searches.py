@@ -8,7 +8,7 @@ import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
 from workbench.core import Runner, RunnerState, SteeringLog
-from workbench.hpo import BayesianOptimization, GridSearch, RandomSearch, grid_values
+from workbench.hpo import BayesianOptimization, GPEISampler, GridSearch, RandomSearch, grid_values
 from workbench.hpo.tasks.test_functions import BRANIN
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
@@ -170,3 +170,58 @@ def test_bayesian_optimization_rejects_bad_steering(tmp_path):
     with pytest.raises(ValueError, match="must be > 0"):
         search.fix_lengthscales({"x1": 0.2, "x2": 0.0})
     assert len(search.steering_log) == 0
+
+
+def test_grid_search_argument_checks(tmp_path):
+    space = {"x": FloatDistribution(0, 1)}
+    with pytest.raises(ValueError, match="n_trials must be >= 1"):
+        GridSearch(lambda p: 0.0, space, n_trials=0, storage=tmp_path / "g.journal")
+    with pytest.raises(ValueError, match=r"n_points has keys \['typo'\]"):
+        GridSearch(lambda p: 0.0, space, n_points={"typo": 3}, storage=tmp_path / "g.journal")
+
+
+def test_grid_search_narrow_resizes_budget(tmp_path):
+    search = GridSearch(lambda p: p["x"], {"x": FloatDistribution(0, 1)}, n_points=5,
+                        shuffle=False, storage=tmp_path / "n.journal")
+    search.step()
+    search.step()
+    search.narrow("x", 0.5, 0.6)
+    Runner(search).run()
+    xs = [t.params["x"] for t in search.study.get_trials()]
+    assert len(xs) == 2 + 5
+    assert all(0.5 <= x <= 0.6 for x in xs[2:])
+
+
+def test_integer_proposals_accept_whole_floats(tmp_path):
+    space = {"n": IntDistribution(1, 10)}
+    search = RandomSearch(lambda p: float(p["n"]), space, storage=tmp_path / "i.journal")
+    search.propose({"n": 4.0})
+    assert search.step()["params"] == {"n": 4}
+    with pytest.raises(ValueError, match="must be a whole number"):
+        search.propose({"n": 4.5})
+
+
+def test_unseeded_search_stores_its_seed(tmp_path):
+    first = RandomSearch(lambda p: 0.0, {"x": FloatDistribution(0, 1)}, seed=None,
+                         storage=tmp_path / "s.journal")
+    second = RandomSearch(lambda p: 0.0, {"x": FloatDistribution(0, 1)}, seed=None,
+                          storage=tmp_path / "s.journal")
+    assert isinstance(first.seed, int)
+    assert first.seed != second.seed
+
+
+def test_narrow_and_lengthscales_reject_bad_values(tmp_path):
+    search = make_bo(tmp_path)
+    with pytest.raises(TypeError, match="low must be a number, got 'a'"):
+        search.narrow("x1", "a", "b")
+    with pytest.raises(ValueError, match=r"unknown \['zz'\]"):
+        search.fix_lengthscales({"x1": 0.2, "x2": 0.3, "zz": 1.0})
+
+
+def test_gp_sampler_rejects_bad_space_and_multi_objective():
+    with pytest.raises(TypeError, match=r"space\['x'\] must be an optuna"):
+        GPEISampler(search_space={"x": (0, 1)})
+    study = optuna.create_study(directions=["minimize", "minimize"],
+                                sampler=GPEISampler(n_startup_trials=1))
+    with pytest.raises(ValueError, match="single-objective"):
+        study.optimize(lambda t: (t.suggest_float("x", 0, 1), 1.0), n_trials=1)

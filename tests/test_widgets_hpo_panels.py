@@ -7,13 +7,11 @@ import json
 import numpy as np
 import optuna
 import pytest
-from optuna.distributions import FloatDistribution
 
 from widgets import BOPanel, HyperbandPanel, RacePanel
 from widgets.bo_panel import surrogate_slice
 from workbench.core import Runner, RunnerState
 from workbench.hpo import BayesianOptimization, Hyperband, Race, RandomSearch, SuccessiveHalving
-from workbench.hpo.gp import posterior_from_theta
 from workbench.hpo.tasks import BRANIN
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
@@ -187,3 +185,32 @@ def test_race_rejects_bad_arguments(tmp_path):
     random = RandomSearch(negated_branin, BRANIN.space, storage=tmp_path / "c.journal")
     with pytest.raises(ValueError, match="total_budget must be > 0"):
         Race({"a": random}, 0)
+
+
+def test_race_direction_and_cost_checked(tmp_path):
+    minimizing = RandomSearch(BRANIN, BRANIN.space, direction="minimize",
+                              storage=tmp_path / "m.journal")
+    maximizing = RandomSearch(negated_branin, BRANIN.space, storage=tmp_path / "x.journal")
+    race = Race({"a": minimizing}, 5)
+    assert race.direction == "minimize"
+    with pytest.raises(ValueError, match="pass direction='maximize' or 'minimize' explicitly"):
+        Race({"a": minimizing, "b": maximizing}, 5)
+    with pytest.raises(ValueError, match="does not match the searches' directions"):
+        Race({"a": minimizing}, 5, direction="maximize")
+    with pytest.raises(TypeError, match="must be callable"):
+        Race({"a": minimizing}, 5, cost=3)
+    with pytest.raises(ValueError, match=r"cost has keys \['typo'\]"):
+        Race({"a": minimizing}, 5, cost={"typo": lambda event: 1.0})
+    race = Race({"a": minimizing}, 5, cost=lambda event: float("nan"))
+    with pytest.raises(ValueError, match="must return a finite number"):
+        race.step()
+
+
+def test_one_error_per_failed_button_steering(tmp_path):
+    search, runner, panel = make_bo(tmp_path, n_trials=6)
+    runner.run()
+    panel.exploration.value = -1.0
+    apply_button = panel.children[-2].children[1].children[2]
+    apply_button.click()
+    assert len(panel.errors) == 1
+    assert "exploration must be >= 0" in panel.errors[0]

@@ -6,7 +6,6 @@ import subprocess
 import sys
 import time
 
-import optuna
 import plotly.graph_objects as go
 import pytest
 from optuna.distributions import FloatDistribution

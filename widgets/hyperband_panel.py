@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import ipywidgets as w
 import numpy as np
 import plotly.graph_objects as go
@@ -112,7 +110,8 @@ class HyperbandPanel(Panel):
         text = [[""] * n_rungs for _ in brackets]
         for row in schedule.itertuples():
             i = brackets.index(row.bracket)
-            z[i, row.rung] = row.n_evaluated / max(row.n_configs, 1)
+            # More than scheduled when configurations were promoted by hand.
+            z[i, row.rung] = min(row.n_evaluated / max(row.n_configs, 1), 1.0)
             marker = {"running": " ▶", "done": " ✓"}.get(row.status, "")
             text[i][row.rung] = f"{row.n_evaluated}/{row.n_configs} @ {row.budget:.3g}{marker}"
         heatmap = self.board.data[0]

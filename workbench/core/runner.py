@@ -251,8 +251,8 @@ class Runner:
     def submit_steering(self, action: str, arguments: dict[str, Any]) -> concurrent.futures.Future:
         """Apply a steering call now if between steps, else queue it for the next boundary.
 
-        A call applied at once raises its error directly; a queued call sets
-        it on the returned future and sends it to subscribers.
+        A call applied at once raises its error to the caller only; a queued
+        call sets it on the returned future and sends it to subscribers.
         """
         future: concurrent.futures.Future = concurrent.futures.Future()
         with self._condition:
@@ -309,9 +309,9 @@ class Runner:
         except Exception as error:
             logger.warning("steering call %s(%s) failed: %r", call.action, call.arguments, error)
             call.future.set_exception(error)
-            self._notify("steering_error", error=error, force=True)
             if reraise:
-                raise
+                raise   # the caller sees it; subscribers would show it a second time
+            self._notify("steering_error", error=error, force=True)
             return
         call.future.set_result(result)
         self._notify("steering", force=True)

@@ -34,6 +34,17 @@ def make_rng(seed: int | np.random.Generator | None) -> np.random.Generator:
     return np.random.default_rng(check_seed("seed", seed))
 
 
+def resolve_seed(seed: int | None) -> int:
+    """Return ``seed`` checked, or a fresh random seed for ``None`` (an unseeded run).
+
+    Searches store the result, so even an unseeded run can be replayed.
+    """
+    seed = check_seed("seed", seed)
+    if seed is None:
+        return int(np.random.SeedSequence().entropy % 2**32)
+    return seed
+
+
 def derive_seed(rng: np.random.Generator) -> int:
     """Draw a seed for a child component (a sampler, a model) from ``rng``."""
     return int(rng.integers(0, 2**32 - 1))

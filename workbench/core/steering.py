@@ -14,7 +14,6 @@ import functools
 import inspect
 import json
 import math
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any

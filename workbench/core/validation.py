@@ -36,14 +36,16 @@ def check_float(name: str, value: Any, *, minimum: float | None = None,
                         f"of type {type(value).__name__}.")
     value = float(value)
     if value != value or value in (float("inf"), float("-inf")):
-        raise ValueError(f"{name} must be finite, got {value}.")
+        raise ValueError(f"{name} must be finite, got {value}; pass a finite number.")
     if minimum is not None:
         too_small = value <= minimum if exclusive_minimum else value < minimum
         if too_small:
             bound = ">" if exclusive_minimum else ">="
-            raise ValueError(f"{name} must be {bound} {minimum}, got {value}.")
+            raise ValueError(f"{name} must be {bound} {minimum}, got {value}; pass a value "
+                             f"{'above' if exclusive_minimum else 'of at least'} {minimum}.")
     if maximum is not None and value > maximum:
-        raise ValueError(f"{name} must be <= {maximum}, got {value}.")
+        raise ValueError(f"{name} must be <= {maximum}, got {value}; pass a value of at most "
+                         f"{maximum}.")
     return value
 
 

@@ -7,6 +7,11 @@ PRUNED, one that finishes the last rung COMPLETE, and one whose objective
 raises or returns NaN/inf FAIL. One step evaluates one configuration at one
 rung's budget.
 
+Unlike the one-trial-per-step searches, a bandit search rebuilt on an
+existing study does not resume its brackets: it starts new ones, while the
+trials already finished stay in the study and trials of killed processes are
+marked failed.
+
 The objective is ``objective(params, budget, config_id) -> float``. A budget
 is whatever the task says it is (epochs, a data fraction); ``config_id`` is
 the trial number, which lets a task keep a checkpoint per configuration so a
@@ -27,11 +32,11 @@ import pandas as pd
 from optuna.distributions import BaseDistribution
 from optuna.trial import TrialState
 
-from workbench.core import Search, steering
-from workbench.core.validation import check_choice, check_float, check_int, check_seed
+from workbench.core import Search, resolve_seed, steering
+from workbench.core.validation import check_choice, check_float, check_int
 from workbench.hpo.schedule import Rung, hyperband_brackets, successive_halving_rungs
 from workbench.hpo.space import check_space, sample_params
-from workbench.hpo.study_search import open_study
+from workbench.hpo.study_search import OWNER_ATTR, open_study, owner_id, recover_interrupted
 
 logger = logging.getLogger(__name__)
 
@@ -115,8 +120,14 @@ class BanditSearch(Search):
         self.space = check_space(space)
         self.eta = check_int("eta", eta, minimum=2)
         self.direction = check_choice("direction", direction, ("maximize", "minimize"))
-        self.seed = check_seed("seed", seed) or 0
+        self.seed = resolve_seed(seed)
         self.study = open_study(self.name_prefix, study_name, storage=storage, direction=direction)
+        recover_interrupted(self.study)
+        if self.study.get_trials(deepcopy=False):
+            # NOTE: brackets are not restored from a study's trials.
+            logger.warning("study %s already has trials; successive halving and Hyperband do not "
+                           "resume brackets, so this search starts new ones (finished trials "
+                           "stay in the study)", self.study.study_name)
         self.brackets: list[Bracket] = []
         self.budget_spent = 0.0
         self._n_sampled = 0
@@ -149,7 +160,8 @@ class BanditSearch(Search):
             self._n_sampled += 1
             params = sample_params(self.space, rng)
             self.study.enqueue_trial(params, user_attrs={"workbench_source": "random",
-                                                         "bracket": bracket.index})
+                                                         "bracket": bracket.index,
+                                                         OWNER_ATTR: owner_id()})
             trial = self.study.ask(self.space)
             bracket.configs.append(Configuration(config_id=trial.number, bracket=bracket.index,
                                                  params=dict(trial.params), trial=trial))

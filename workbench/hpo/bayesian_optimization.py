@@ -163,9 +163,10 @@ class BayesianOptimization(StudySearch):
             return
         encoder = SpaceEncoder(self.space)
         missing = sorted(set(self.space) - set(lengthscales))
-        if missing:
-            raise ValueError(f"lengthscales must give a value for every parameter; missing "
-                             f"{missing}.")
+        unknown = sorted(set(lengthscales) - set(self.space))
+        if missing or unknown:
+            raise ValueError(f"lengthscales must give a value for every parameter and no other; "
+                             f"missing {missing}, unknown {unknown}.")
         values = np.zeros(encoder.n_dims)
         for name, position in encoder.slices.items():
             values[position] = check_float(f"lengthscales[{name!r}]", lengthscales[name],

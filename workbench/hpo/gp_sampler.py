@@ -31,6 +31,7 @@ from workbench.hpo.acquisition import (ACQUISITIONS, DEFAULT_EXPLORATION, acquis
                                        acquisition_value)
 from workbench.hpo.encoding import SpaceEncoder
 from workbench.hpo.gp import GPPosterior, fit_gp, single_threaded_blas
+from workbench.hpo.space import check_space
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +90,10 @@ class GPEISampler(BaseSampler):
     search_space : dict of str to distribution, optional
         The space to optimize over. By default it is inferred as the
         intersection of the complete trials' spaces.
+    constant_liar : bool, default True
+        Treat trials that other workers are still running as observed at the
+        worst value so far (Ginsbourger et al. 2010), so parallel workers do
+        not all propose the same point.
     seed : int, optional
 
     Attributes
@@ -107,12 +112,13 @@ class GPEISampler(BaseSampler):
     def __init__(self, *, acquisition: str = "log_ei", exploration: float | None = None,
                  n_startup_trials: int = 10, n_candidates: int = 1024, n_local_starts: int = 5,
                  search_space: Mapping[str, BaseDistribution] | None = None,
-                 seed: int | None = None) -> None:
+                 constant_liar: bool = True, seed: int | None = None) -> None:
         self.set_acquisition(acquisition, exploration)
         self.n_startup_trials = check_int("n_startup_trials", n_startup_trials, minimum=1)
         self.n_candidates = check_int("n_candidates", n_candidates, minimum=16)
         self.n_local_starts = check_int("n_local_starts", n_local_starts, minimum=0)
-        self.search_space = dict(search_space) if search_space is not None else None
+        self.search_space = check_space(search_space) if search_space is not None else None
+        self.constant_liar = bool(constant_liar)
         self.seed = check_seed("seed", seed)
         self._rng = np.random.default_rng(self.seed)
         self._random = RandomSampler(seed=self.seed)
@@ -148,8 +154,9 @@ class GPEISampler(BaseSampler):
 
     def sample_relative(self, study: optuna.Study, trial: FrozenTrial,
                         search_space: dict[str, BaseDistribution]) -> dict[str, Any]:
-        # NOTE: running trials of other workers are not taken into account (no
-        # constant liar), so parallel workers may propose nearby points.
+        if study._is_multi_objective():
+            raise ValueError("GPEISampler supports single-objective studies only; create the "
+                             "study with one direction.")
         if not search_space:
             return {}
         observations = complete_observations(study, search_space)
@@ -174,6 +181,11 @@ class GPEISampler(BaseSampler):
         sign = 1.0 if study.direction == StudyDirection.MAXIMIZE else -1.0
         X = np.array([encoder.encode(trial.params) for trial in observations])
         y = sign * np.array([trial.value for trial in observations])
+        pending = running_with_params(study, search_space) if self.constant_liar else []
+        if pending:
+            # Constant liar: pretend the running trials returned the worst value so far.
+            X = np.vstack([X, [encoder.encode(trial.params) for trial in pending]])
+            y = np.r_[y, np.full(len(pending), y.min())]
         with single_threaded_blas():
             posterior = fit_gp(X, y, initial_theta=self._theta,
                                fixed_lengthscales=self.fixed_lengthscales)
@@ -259,6 +271,13 @@ class GPEISampler(BaseSampler):
                           bounds=[(0.0, 1.0)] * (k * n_free), options={"maxiter": 100})
         refined = points(result.x)
         return refined, self.score(posterior, refined, best)
+
+
+def running_with_params(study: optuna.Study,
+                        search_space: Mapping[str, BaseDistribution]) -> list[FrozenTrial]:
+    """Return running trials that already have a value for every parameter of the space."""
+    trials = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    return [trial for trial in trials if all(name in trial.params for name in search_space)]
 
 
 def complete_observations(study: optuna.Study,

@@ -8,8 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from optuna.distributions import (BaseDistribution, CategoricalDistribution, FloatDistribution,
-                                  IntDistribution)
+from optuna.distributions import BaseDistribution, CategoricalDistribution, IntDistribution
 
 from workbench.core.validation import check_int
 from workbench.hpo.study_search import StudySearch
@@ -70,8 +69,10 @@ class GridSearch(StudySearch):
                  shuffle: bool = True, n_trials: int | None = None, **kwargs: Any) -> None:
         self.n_points = n_points
         self.shuffle = bool(shuffle)
+        self._default_n_trials = n_trials is None
         grid = _build_grid(space, n_points)
-        super().__init__(objective, space, n_trials=n_trials or max(1, len(grid)), **kwargs)
+        super().__init__(objective, space, n_trials=len(grid) if n_trials is None else n_trials,
+                         **kwargs)
         if self.shuffle:
             order = np.random.default_rng(self.seed).permutation(len(grid))
             grid = [grid[i] for i in order]
@@ -97,6 +98,9 @@ class GridSearch(StudySearch):
             order = np.random.default_rng(self.seed).permutation(len(grid))
             grid = [grid[i] for i in order]
         self.grid = grid
+        if self._default_n_trials:
+            # Finished trials plus the points of the new grid not evaluated yet.
+            self.n_trials = self.n_finished + len(self.remaining())
 
 
 def _build_grid(space: Mapping[str, BaseDistribution],
@@ -104,6 +108,11 @@ def _build_grid(space: Mapping[str, BaseDistribution],
     from workbench.hpo.space import check_space
 
     space = check_space(space)
+    if isinstance(n_points, Mapping):
+        unknown = sorted(set(n_points) - set(space))
+        if unknown:
+            raise ValueError(f"n_points has keys {unknown} that are not parameters; use names "
+                             f"from {sorted(space)}.")
     counts = {}
     for name in space:
         count = n_points.get(name, 5) if isinstance(n_points, Mapping) else n_points

@@ -63,12 +63,19 @@ def check_params(space: Mapping[str, BaseDistribution], params: Any) -> dict[str
     if missing or unknown:
         raise ValueError(f"params must set exactly the space's parameters; missing {missing}, "
                          f"unknown {unknown}.")
+    checked = {}
     for name, value in params.items():
         distribution = space[name]
         numeric = isinstance(distribution, (FloatDistribution, IntDistribution))
         if numeric and (isinstance(value, bool) or not isinstance(value, (int, float, np.number))):
             raise TypeError(f"params[{name!r}] must be a number, got {value!r} of type "
                             f"{type(value).__name__}.")
+        if isinstance(distribution, IntDistribution):
+            if float(value) != int(value):
+                raise ValueError(f"params[{name!r}] must be a whole number for an integer "
+                                 f"parameter, got {value!r}.")
+            value = int(value)
+        checked[name] = value
         try:
             internal = distribution.to_internal_repr(value)
             valid = distribution._contains(internal)
@@ -77,4 +84,4 @@ def check_params(space: Mapping[str, BaseDistribution], params: Any) -> dict[str
         if not valid:
             raise ValueError(f"params[{name!r}] = {value!r} is outside {distribution}; "
                              f"pass a value inside the distribution.")
-    return dict(params)
+    return checked

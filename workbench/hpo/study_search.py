@@ -14,8 +14,8 @@ import optuna
 from optuna.distributions import BaseDistribution, FloatDistribution, IntDistribution
 from optuna.trial import TrialState
 
-from workbench.core import Search, create_study, steering
-from workbench.core.validation import check_choice, check_int, check_seed
+from workbench.core import Search, create_study, resolve_seed, steering
+from workbench.core.validation import check_choice, check_int
 from workbench.hpo.space import check_params, check_space
 from workbench.hpo.study_view import StudySnapshot, snapshot_study
 
@@ -72,30 +72,14 @@ class StudySearch(Search):
         self.space = check_space(space)
         self.n_trials = check_int("n_trials", n_trials, minimum=1)
         self.direction = check_choice("direction", direction, ("maximize", "minimize"))
-        self.seed = check_seed("seed", seed) or 0
+        self.seed = resolve_seed(seed)
         self.study = open_study(self.name_prefix, study_name, storage=storage,
                                 direction=direction, sampler=sampler)
         self._proposals: list[dict[str, Any]] = []
         self._recover_interrupted()
 
     def _recover_interrupted(self) -> None:
-        """Fail the trials whose evaluating process on this host has ended.
-
-        NOTE: this uses the study's storage object directly, as Optuna's own
-        ``fail_stale_trials`` does; trials started on another host are left
-        RUNNING because their process cannot be checked from here.
-        """
-        storage = self.study._storage
-        for trial in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-            owner = trial.user_attrs.get(OWNER_ATTR, "")
-            if not _process_ended(owner):
-                continue
-            logger.warning("trial %d of study %s was interrupted (process %s ended); it will be "
-                           "evaluated again", trial.number, self.study.study_name, owner)
-            storage.set_trial_user_attr(trial._trial_id, INTERRUPTED_ATTR, True)
-            storage.set_trial_user_attr(trial._trial_id, FAIL_REASON_ATTR,
-                                        f"interrupted: process {owner} ended during the trial")
-            storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+        for trial in recover_interrupted(self.study):
             if trial.user_attrs.get(SOURCE_ATTR) == "proposed":
                 self._proposals.append(dict(trial.params))
 
@@ -129,8 +113,7 @@ class StudySearch(Search):
             params, source = self._proposals[0], "proposed"
         else:
             params, source = self.next_params(trial_index)
-        owner = f"{socket.gethostname()}:{os.getpid()}"
-        self.study.enqueue_trial(params, user_attrs={SOURCE_ATTR: source, OWNER_ATTR: owner})
+        self.study.enqueue_trial(params, user_attrs={SOURCE_ATTR: source, OWNER_ATTR: owner_id()})
         trial = self.study.ask(self.space)
         if source == "proposed":
             self._proposals.pop(0)
@@ -149,6 +132,8 @@ class StudySearch(Search):
                            self.study.study_name, reason)
             return self._fail(trial, event, reason)
         if not math.isfinite(value):
+            logger.warning("trial %d of study %s returned %s; marked failed", trial.number,
+                           self.study.study_name, value)
             return self._fail(trial, event, f"objective returned {value}")
         self.study.tell(trial, value)
         return {**event, "value": value, "state": "COMPLETE"}
@@ -175,12 +160,46 @@ class StudySearch(Search):
 
     @steering
     def narrow(self, name: str, low: float, high: float) -> None:
-        """Set new bounds ``[low, high]`` for float or integer parameter ``name``."""
+        """Set new bounds ``[low, high]`` for float or integer parameter ``name``.
+
+        The new range may be narrower or wider than the old one.
+        """
         self.space[name] = narrowed_distribution(self.space, name, low, high)
         self.on_space_changed()
 
     def on_space_changed(self) -> None:
         """Hook called after :meth:`narrow` changed ``self.space``."""
+
+
+def owner_id() -> str:
+    """Return this process's owner tag, ``"host:pid"``, stored on the trials it runs."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def recover_interrupted(study: optuna.Study) -> list[Any]:
+    """Fail the RUNNING trials whose evaluating process on this host has ended.
+
+    Each such trial gets the user attributes ``workbench_interrupted = True``
+    and a ``fail_reason``. Returns the recovered trials (as they were).
+
+    NOTE: this uses the study's storage object directly, as Optuna's own
+    ``fail_stale_trials`` does. Trials started on another host stay RUNNING
+    because their process cannot be checked from here.
+    """
+    storage = study._storage
+    recovered = []
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        owner = trial.user_attrs.get(OWNER_ATTR, "")
+        if not _process_ended(owner):
+            continue
+        logger.warning("trial %d of study %s was interrupted (process %s ended)", trial.number,
+                       study.study_name, owner)
+        storage.set_trial_user_attr(trial._trial_id, INTERRUPTED_ATTR, True)
+        storage.set_trial_user_attr(trial._trial_id, FAIL_REASON_ATTR,
+                                    f"interrupted: process {owner} ended during the trial")
+        storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+        recovered.append(trial)
+    return recovered
 
 
 def open_study(prefix: str, study_name: str | None, *, storage: Any, direction: str,
@@ -213,6 +232,10 @@ def narrowed_distribution(space: Mapping[str, BaseDistribution], name: str, low:
         raise ValueError(f"name must be a parameter of the space, got {name!r}; "
                          f"choose one of {sorted(space)}.")
     distribution = space[name]
+    for label, value in (("low", low), ("high", high)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"{label} must be a number, got {value!r} of type "
+                            f"{type(value).__name__}.")
     if not isinstance(distribution, (FloatDistribution, IntDistribution)):
         raise ValueError(f"parameter {name!r} is {type(distribution).__name__}; only float and "
                          f"integer parameters have bounds to narrow.")

@@ -20,6 +20,7 @@ from optuna.trial import TrialState
 from workbench.core import create_study
 from workbench.core.validation import check_choice, check_float, check_int, check_seed
 from workbench.hpo.gp_sampler import GPEISampler
+from workbench.hpo.study_search import OWNER_ATTR, owner_id, recover_interrupted
 from workbench.hpo.tasks.test_functions import TEST_FUNCTIONS
 
 logger = logging.getLogger(__name__)
@@ -60,6 +61,24 @@ def build_task(name: str, *, quick: bool = False) -> tuple[Callable[[dict[str, A
             mnist_space(), "maximize")
 
 
+def _open_shared_study(study_name: str, storage: Any, direction: str,
+                       sampler: optuna.samplers.BaseSampler) -> optuna.Study:
+    """Create or load the study, retrying when workers race to create a new database.
+
+    Several workers starting at once on a new SQLite file can collide while
+    creating its tables; the loser retries after a short pause.
+    """
+    for attempt in range(5):
+        try:
+            return create_study(study_name, storage=storage, direction=direction, sampler=sampler)
+        except ValueError as error:
+            if attempt == 4:
+                raise
+            logger.info("opening the study failed (%s); retrying", error)
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
 def make_sampler(name: str, seed: int | None) -> optuna.samplers.BaseSampler:
     check_choice("sampler", name, SAMPLERS)
     if name == "gpei":
@@ -79,21 +98,23 @@ def run_worker(study_name: str, task: str, *, storage: Any = None, n_trials: int
     A trial whose objective raises or returns NaN/inf is marked failed with
     the reason in its ``fail_reason`` user attribute.
 
+    At start the worker fails the trials left RUNNING by killed processes of
+    this host (see :func:`~workbench.hpo.study_search.recover_interrupted`).
+
     NOTE: each worker checks the count before it asks for a trial, so a study
-    shared by k workers can end with up to k - 1 trials more than
-    ``n_trials``. Trials of a worker killed mid-trial stay RUNNING in a
-    journal storage; they are not counted as finished and are not retried.
+    shared by k workers can end with up to k - 1 trials more than ``n_trials``.
     """
     n_trials = check_int("n_trials", n_trials, minimum=1)
     delay = check_float("delay", delay, minimum=0.0)
     seed = check_seed("seed", seed)
     objective, space, direction = build_task(task, quick=quick)
-    study = create_study(study_name, storage=storage, direction=direction,
-                         sampler=make_sampler(sampler, seed))
+    study = _open_shared_study(study_name, storage, direction, make_sampler(sampler, seed))
+    recover_interrupted(study)
     finished_states = (TrialState.COMPLETE, TrialState.FAIL, TrialState.PRUNED)
     done = 0
     while len(study.get_trials(deepcopy=False, states=finished_states)) < n_trials:
         trial = study.ask(space)
+        trial.set_user_attr(OWNER_ATTR, owner_id())
         try:
             if delay:
                 time.sleep(delay)
