@@ -84,3 +84,11 @@ def test_gradient_boosting_task_cross_validates(adult):
     assert 0.8 < score < 1.0
     with pytest.raises(ValueError, match="n_threads must be >= 1"):
         gradient_boosting_task(adult.frame, adult.target, n_threads=0)
+
+
+def test_mnist_checkpoints_keyed_by_params(mnist_task):
+    other = {**PARAMS, "hidden_units": 32}
+    before = mnist_task.epochs_trained
+    mnist_task(PARAMS, 1, config_id=40)
+    mnist_task(other, 2, config_id=40)   # same id, other configuration: trains from scratch
+    assert mnist_task.epochs_trained == before + 1 + 2

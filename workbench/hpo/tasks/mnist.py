@@ -84,7 +84,7 @@ class MNISTTask:
             train = train[: check_int("n_train", n_train, minimum=10)]
         self.X_train, self.y_train = images[train], labels[train]            # (n, 784), (n,)
         self.X_validation, self.y_validation = images[validation], labels[validation]
-        self.checkpoints: dict[int, _Checkpoint] = {}
+        self.checkpoints: dict[tuple, _Checkpoint] = {}
         self.epochs_trained = 0
 
     def _model(self, params: dict[str, Any]):
@@ -115,7 +115,9 @@ class MNISTTask:
         model = self._model(params)
         optimizer = torch.optim.SGD(model.parameters(), lr=params["learning_rate"], momentum=0.9,
                                     weight_decay=params["weight_decay"])
-        checkpoint = self.checkpoints.get(config_id)
+        # The key holds the parameters too: two studies both have a configuration 0.
+        key = (config_id, tuple(sorted(params.items())))
+        checkpoint = self.checkpoints.get(key)
         done = 0
         if checkpoint is not None:
             model.load_state_dict(checkpoint.model_state)
@@ -142,7 +144,7 @@ class MNISTTask:
             self.epochs_trained += 1
 
         accuracy = self.accuracy(model)
-        self.checkpoints[config_id] = _Checkpoint(
+        self.checkpoints[key] = _Checkpoint(
             model_state={k: v.clone() for k, v in model.state_dict().items()},
             optimizer_state=optimizer.state_dict(), epochs=epochs, accuracy=accuracy)
         return accuracy
