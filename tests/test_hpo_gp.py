@@ -218,3 +218,25 @@ def test_invalid_distributions_rejected_by_optuna(make, match):
     # The spaces are Optuna distributions, whose constructors reject these bounds.
     with pytest.raises(ValueError, match=match):
         make()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("constant_liar", [True, False])
+def test_constant_liar_avoids_running_point(constant_liar, seed):
+    study = optuna.create_study(sampler=GPEISampler(seed=seed, constant_liar=constant_liar))
+    study.optimize(lambda t: BRANIN({n: t.suggest_float(n, d.low, d.high)
+                                     for n, d in BRANIN.space.items()}), n_trials=15)
+    # The point a fresh sampler chooses next on the same data ...
+    probe = optuna.create_study(sampler=GPEISampler(seed=seed, constant_liar=False))
+    probe.add_trials(study.trials)
+    favourite = probe.ask(BRANIN.space).params
+    # ... is being evaluated by another worker.
+    study.add_trial(optuna.trial.create_trial(params=favourite, distributions=BRANIN.space,
+                                              state=optuna.trial.TrialState.RUNNING))
+    proposal = study.ask(BRANIN.space).params
+    distance = max(abs(proposal[n] - favourite[n]) / (d.high - d.low)
+                   for n, d in BRANIN.space.items())
+    if constant_liar:
+        assert distance > 1e-3, "the sampler proposed the point another worker is running"
+    else:
+        assert distance < 1e-3
