@@ -42,7 +42,8 @@ def test_four_workers_share_a_study(tmp_path):
     # Each worker checks the count before asking, so up to 3 extra trials can start.
     assert 40 <= len(complete) <= 43
     assert len({t.number for t in trials}) == len(trials)
-    # Random sampling of 40 points reaches about 1.3 (median); this only checks for progress.
+    # Random search reaches about 1.3 after 50 trials (median, BENCHMARKS.md); this only
+    # checks that the shared study made progress.
     assert study.best_value < 5.0, "the GP sampler made no progress on Branin"
     panel.refresh()
     assert len(panel.figure.data[0].x) == len(complete)
