@@ -1,0 +1,65 @@
+"""Compiled loops (numba) shared by the learned indexes."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+
+@numba.njit(cache=True)
+def lower_bound_in(keys, query, lo, hi):
+    """Return the first position in ``[lo, hi)`` whose key is >= ``query`` (``hi`` if none)."""
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if keys[mid] < query:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@numba.njit(cache=True)
+def windowed_lower_bound(keys, query, lo, hi):
+    """Lower bound of ``query`` searched in the window ``[lo, hi)`` first, verified.
+
+    The window comes from a model and is right for every key the model was
+    fitted on. The result is checked against its neighbours; if the window
+    missed (a query between keys can fall just outside it), the search is
+    repeated on the whole array, so the answer is always exact.
+    """
+    n = keys.shape[0]
+    lo = max(0, min(lo, n))
+    hi = max(lo, min(hi, n))
+    position = lower_bound_in(keys, query, lo, hi)
+    left_ok = position == 0 or keys[position - 1] < query
+    right_ok = position == n or keys[position] >= query
+    if left_ok and right_ok:
+        return position
+    return lower_bound_in(keys, query, 0, n)
+
+
+@numba.njit(cache=True)
+def batch_lower_bound(keys, queries, lo, hi, out):
+    """Fill ``out[i]`` with the lower bound of ``queries[i]`` searched from window ``[lo[i], hi[i])``."""
+    for i in range(queries.shape[0]):
+        out[i] = windowed_lower_bound(keys, queries[i], lo[i], hi[i])
+    return out
+
+
+@numba.njit(cache=True)
+def first_positions(keys):
+    """Return (unique keys, position of each one's first occurrence) of sorted ``keys``."""
+    n = keys.shape[0]
+    count = 0
+    for i in range(n):
+        if i == 0 or keys[i] != keys[i - 1]:
+            count += 1
+    unique = np.empty(count, dtype=keys.dtype)
+    positions = np.empty(count, dtype=np.int64)
+    j = 0
+    for i in range(n):
+        if i == 0 or keys[i] != keys[i - 1]:
+            unique[j] = keys[i]
+            positions[j] = i
+            j += 1
+    return unique, positions

@@ -1,0 +1,195 @@
+"""The PGM-index: optimal piecewise-linear segments, built recursively into levels.
+
+Ferragina & Vinciguerra, "The PGM-index: a fully-dynamic compressed learned
+index with provable worst-case bounds", PVLDB 13(8), 2020. Level 0 segments
+the (unique key, first position) points with error ``epsilon``; each higher
+level segments the first keys of the level below with error
+``epsilon_recursive``, until one segment remains. A lookup walks the levels
+top-down, each time searching only a window of ``2 * epsilon + 3`` entries.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numba
+import numpy as np
+
+from workbench.core.validation import check_int
+from workbench.index.keys import check_keys, convert_queries
+from workbench.index.kernels import first_positions, lower_bound_in, windowed_lower_bound
+from workbench.index.pla import segment_points
+
+
+@dataclasses.dataclass(frozen=True)
+class Level:
+    """Segments of one level: first key, slope and intercept of each, shape (m,)."""
+
+    first_keys: np.ndarray
+    slopes: np.ndarray
+    intercepts: np.ndarray
+
+
+@numba.njit(cache=True)
+def _predict(first_key, slope, intercept, query):
+    if query <= first_key:
+        return intercept
+    return slope * float(query - first_key) + intercept
+
+
+def model_space(values: np.ndarray) -> np.ndarray:
+    """Map int64 values to uint64 preserving order and exact differences (add 2^63)."""
+    if values.dtype == np.int64:
+        return values.view(np.uint64) ^ np.uint64(2**63)
+    return values
+
+
+@numba.njit(cache=True)
+def _find_segment(first_keys, query, predicted, epsilon):
+    """Return the last segment whose first key is <= query (0 if none), searched near ``predicted``."""
+    m = first_keys.shape[0]
+    center = int(predicted) if abs(predicted) < 9.0e18 else 0
+    lo = max(0, center - epsilon - 2)
+    hi = min(m, center + epsilon + 3)
+    position = windowed_lower_bound(first_keys, query, lo, hi)
+    # lower_bound gives the first key >= query; step back unless it is equal.
+    if position < m and first_keys[position] == query:
+        return position
+    return max(position - 1, 0)
+
+
+@numba.njit(cache=True)
+def _lookup(keys, levels_first, levels_slope, levels_intercept, offsets, epsilon,
+            epsilon_recursive, model_queries, queries, predicted_out, out):
+    n_levels = offsets.shape[0] - 1
+    for i in range(queries.shape[0]):
+        query = model_queries[i]
+        segment = 0
+        for level in range(n_levels - 1, 0, -1):
+            start = offsets[level]
+            # Predict the child segment from this level's segment, then search its window.
+            predicted = _predict(levels_first[start + segment], levels_slope[start + segment],
+                                 levels_intercept[start + segment], query)
+            child_start = offsets[level - 1]
+            child_end = offsets[level]
+            segment = _find_segment(levels_first[child_start:child_end], query, predicted,
+                                    epsilon_recursive)
+        predicted = _predict(levels_first[segment], levels_slope[segment],
+                             levels_intercept[segment], query)
+        predicted_out[i] = predicted
+        center = int(predicted) if abs(predicted) < 9.0e18 else 0
+        out[i] = windowed_lower_bound(keys, queries[i], center - epsilon - 2,
+                                      center + epsilon + 3)
+    return out
+
+
+class PGMIndex:
+    """A static learned index with a guaranteed error ``epsilon`` on every key.
+
+    Parameters
+    ----------
+    keys : array-like, shape (n,)
+        Sorted uint64, int64 or float64 keys; duplicates are allowed.
+    epsilon : int, default 64
+        Maximum distance between a key's predicted and true first position.
+    epsilon_recursive : int, default 4
+        Error of the upper levels that route a query to its segment.
+    sort : bool, default False
+        Sort unsorted keys instead of raising ``ValueError``.
+
+    Example
+    -------
+    >>> index = PGMIndex(np.arange(0, 1000, 3, dtype=np.uint64), epsilon=8)
+    >>> index.lower_bound(np.array([0, 4, 5000], dtype=np.uint64)).tolist()
+    [0, 2, 334]
+    """
+
+    def __init__(self, keys: Any, *, epsilon: int = 64, epsilon_recursive: int = 4,
+                 sort: bool = False) -> None:
+        self.keys = check_keys(keys, sort=sort)
+        self.epsilon = check_int("epsilon", epsilon, minimum=1)
+        self.epsilon_recursive = check_int("epsilon_recursive", epsilon_recursive, minimum=1)
+        self.levels: list[Level] = []
+        self._build()
+
+    def _build(self) -> None:
+        if self.keys.size == 0:
+            self.levels = [Level(np.zeros(1, model_space(self.keys).dtype), np.zeros(1),
+                                 np.zeros(1))]
+        else:
+            unique, positions = first_positions(model_space(self.keys))
+            epsilon = float(self.epsilon)
+            while True:
+                starts, slopes, intercepts = segment_points(unique, positions, epsilon)
+                if len(starts) == len(unique) and len(starts) > 1 and self.levels:
+                    # No compression (float keys too far apart for float64): one
+                    # coarse root; the verified search keeps lookups exact.
+                    starts = np.zeros(1, dtype=np.int64)
+                    slopes, intercepts = np.zeros(1), np.zeros(1)
+                level = Level(unique[starts].copy(), slopes, intercepts)
+                self.levels.append(level)
+                if len(starts) == 1:
+                    break
+                unique, positions = level.first_keys, np.arange(len(starts), dtype=np.int64)
+                epsilon = float(self.epsilon_recursive)
+        sizes = [len(level.first_keys) for level in self.levels]
+        self._offsets = np.r_[0, np.cumsum(sizes)].astype(np.int64)
+        self._first = np.concatenate([level.first_keys for level in self.levels])
+        self._slopes = np.concatenate([level.slopes for level in self.levels])
+        self._intercepts = np.concatenate([level.intercepts for level in self.levels])
+
+    def _run(self, queries: Any) -> tuple[np.ndarray, np.ndarray]:
+        converted, below, above = convert_queries(queries, self.keys.dtype)
+        predicted = np.zeros(converted.size)
+        out = np.empty(converted.size, dtype=np.int64)
+        if self.keys.size == 0:
+            out[:] = 0
+        else:
+            _lookup(self.keys, self._first, self._slopes, self._intercepts, self._offsets,
+                    self.epsilon, self.epsilon_recursive, model_space(converted), converted,
+                    predicted, out)
+        out[below] = 0
+        out[above] = self.keys.size
+        return out, predicted
+
+    def lower_bound(self, queries: Any) -> np.ndarray:
+        """Return ``numpy.searchsorted(keys, queries, side="left")``, shape (m,), int64."""
+        return self._run(queries)[0]
+
+    def contains(self, queries: Any) -> np.ndarray:
+        """Return whether each query is a key, shape (m,), bool."""
+        converted, below, above = convert_queries(queries, self.keys.dtype)
+        positions = self.lower_bound(queries)
+        found = positions < self.keys.size
+        found[found] = self.keys[positions[found]] == converted[found]
+        return found & ~below & ~above
+
+    def predict(self, queries: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return the predicted position and the last-mile window ``[lo, hi)`` of each query."""
+        _, predicted = self._run(queries)
+        center = predicted.astype(np.int64)
+        lo = np.clip(center - self.epsilon - 2, 0, self.keys.size)
+        hi = np.clip(center + self.epsilon + 3, 0, self.keys.size)
+        return predicted, lo, hi
+
+    @property
+    def size_bytes(self) -> int:
+        """Bytes of the model: first key, slope and intercept of every segment of every level."""
+        return int(self._first.nbytes + self._slopes.nbytes + self._intercepts.nbytes)
+
+    def stats(self) -> dict[str, Any]:
+        """Return segment counts per level (bottom first), height and the level-0 errors."""
+        level0 = self.levels[0]
+        errors = np.zeros(0)
+        if self.keys.size:
+            unique, positions = first_positions(model_space(self.keys))
+            segment = np.searchsorted(level0.first_keys, unique, side="right") - 1
+            offsets = (unique - level0.first_keys[segment]).astype(np.float64)
+            errors = np.abs(level0.slopes[segment] * offsets + level0.intercepts[segment]
+                            - positions)
+        return {"segments_per_level": [len(level.first_keys) for level in self.levels],
+                "height": len(self.levels), "epsilon": self.epsilon,
+                "max_abs_error": float(errors.max()) if errors.size else 0.0,
+                "mean_abs_error": float(errors.mean()) if errors.size else 0.0,
+                "size_bytes": self.size_bytes}
