@@ -1,4 +1,4 @@
-"""PGMIndex: exact lower bounds on every input, the epsilon guarantee, bad input."""
+"""PGMIndex and RMI: exact lower bounds on every input, error guarantees, bad input."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workbench.index import PGMIndex
+from workbench.index import RMI, PGMIndex
 
 U64_MAX = np.iinfo(np.uint64).max
 I64 = np.iinfo(np.int64)
@@ -22,9 +22,10 @@ uint64_keys = st.lists(st.one_of(st.integers(0, 2**64 - 1), st.integers(0, 50),
 def test_uint64_lower_bound_matches_searchsorted(values, queries, epsilon):
     keys = np.sort(np.array(values, dtype=np.uint64))
     probe = np.array(queries + values[:20], dtype=np.uint64)
-    index = PGMIndex(keys, epsilon=epsilon)
-    np.testing.assert_array_equal(index.lower_bound(probe), np.searchsorted(keys, probe))
-    assert index.contains(probe).tolist() == np.isin(probe, keys).tolist()
+    for index in (PGMIndex(keys, epsilon=epsilon), RMI(keys, branching=epsilon, root="linear"),
+                  RMI(keys, branching=epsilon, root="cubic"), RMI(keys, branching=4, root="radix")):
+        np.testing.assert_array_equal(index.lower_bound(probe), np.searchsorted(keys, probe))
+        assert index.contains(probe).tolist() == np.isin(probe, keys).tolist()
 
 
 @settings(max_examples=100, deadline=None)
@@ -33,8 +34,8 @@ def test_uint64_lower_bound_matches_searchsorted(values, queries, epsilon):
 def test_int64_lower_bound_matches_searchsorted(values, queries):
     keys = np.sort(np.array(values, dtype=np.int64))
     probe = np.array(queries + values[:10], dtype=np.int64)
-    np.testing.assert_array_equal(PGMIndex(keys, epsilon=4).lower_bound(probe),
-                                  np.searchsorted(keys, probe))
+    for index in (PGMIndex(keys, epsilon=4), RMI(keys, branching=8), RMI(keys, root="radix")):
+        np.testing.assert_array_equal(index.lower_bound(probe), np.searchsorted(keys, probe))
 
 
 @settings(max_examples=100, deadline=None)
@@ -43,8 +44,8 @@ def test_int64_lower_bound_matches_searchsorted(values, queries):
 def test_float64_lower_bound_matches_searchsorted(values, queries):
     keys = np.sort(np.array(values, dtype=np.float64))
     probe = np.array(queries, dtype=np.float64)
-    np.testing.assert_array_equal(PGMIndex(keys, epsilon=4).lower_bound(probe),
-                                  np.searchsorted(keys, probe))
+    for index in (PGMIndex(keys, epsilon=4), RMI(keys, branching=8, root="cubic")):
+        np.testing.assert_array_equal(index.lower_bound(probe), np.searchsorted(keys, probe))
 
 
 @pytest.mark.parametrize("distribution", ["uniform", "lognormal", "clustered"])
@@ -121,3 +122,24 @@ def test_segment_count_matches_pygm_when_installed():
         reference = pygm.SortedList(keys.tolist(), epsilon=epsilon).stats()["leaf segments"]
         # pygm may count one segment more than the optimum (see its notes); never fewer.
         assert ours in (reference, reference - 1)
+
+
+@pytest.mark.parametrize("root", ["linear", "cubic", "radix"])
+def test_rmi_error_bounds_hold_for_every_key(root):
+    rng = np.random.default_rng(3)
+    keys = np.sort((rng.lognormal(0, 2, size=50_000) * 1e9).astype(np.uint64))
+    index = RMI(keys, branching=512, root=root)
+    predicted, lo, hi = index.predict(keys)
+    truth = np.searchsorted(keys, keys)
+    assert np.all((lo <= truth) & (truth < hi))
+    np.testing.assert_array_equal(index.lower_bound(keys), truth)
+    assert index.stats()["models_per_level"] == [512, 1]
+
+
+def test_rmi_rejects_bad_arguments():
+    keys = np.arange(10, dtype=np.uint64)
+    with pytest.raises(ValueError, match="root must be one of"):
+        RMI(keys, root="spline")
+    with pytest.raises(ValueError, match="branching must be >= 1"):
+        RMI(keys, branching=0)
+    assert RMI(np.array([], dtype=np.uint64)).lower_bound(np.array([3], dtype=np.uint64)).tolist() == [0]

@@ -2,5 +2,6 @@
 
 from workbench.index.keys import check_keys, convert_queries
 from workbench.index.pgm import PGMIndex
+from workbench.index.rmi import RMI
 
-__all__ = ["PGMIndex", "check_keys", "convert_queries"]
+__all__ = ["PGMIndex", "RMI", "check_keys", "convert_queries"]

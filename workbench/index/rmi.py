@@ -1,0 +1,204 @@
+"""The recursive model index (RMI), two stages.
+
+Kraska, Beutel, Chi, Dean & Polyzotis, "The Case for Learned Index
+Structures", SIGMOD 2018. A root model routes a key to one of
+``branching`` leaf models; each leaf is a least-squares line from key to
+position and records the largest errors below and above its prediction over
+the keys routed to it, so the last-mile search of a key is bounded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numba
+import numpy as np
+
+from workbench.core.validation import check_choice, check_int
+from workbench.index.kernels import first_positions, windowed_lower_bound
+from workbench.index.keys import check_keys, convert_queries
+from workbench.index.pgm import model_space
+
+ROOT_MODELS = ("linear", "cubic", "radix")
+
+
+@numba.njit(cache=True)
+def _route(x, root_kind, root_coefficients, n_leaves):
+    """Return the leaf of key feature ``x`` (float64, in [0, 1] over the key range)."""
+    if root_kind == 2:                        # radix: the leading bits of the key range
+        value = x * n_leaves
+    else:                                     # polynomial in x, giving a leaf index
+        value = 0.0
+        for c in root_coefficients:
+            value = value * x + c
+    if not value > 0.0:
+        return 0
+    if value >= n_leaves - 1:
+        return n_leaves - 1
+    return int(value)
+
+
+@numba.njit(cache=True)
+def _route_all(x, root_kind, root_coefficients, n_leaves):
+    leaves = np.empty(x.shape[0], dtype=np.int64)
+    for i in range(x.shape[0]):
+        leaves[i] = _route(x[i], root_kind, root_coefficients, n_leaves)
+    return leaves
+
+
+@numba.njit(cache=True)
+def _rmi_lookup(keys, model_queries, queries, low, span, root_kind, root_coefficients,
+                slopes, intercepts, error_below, error_above, predicted_out, out):
+    n_leaves = slopes.shape[0]
+    for i in range(queries.shape[0]):
+        x = (float(model_queries[i]) - low) / span
+        if not x >= 0.0:          # also NaN, from infinite keys
+            x = 0.0
+        elif x > 1.0:
+            x = 1.0
+        leaf = _route(x, root_kind, root_coefficients, n_leaves)
+        predicted = slopes[leaf] * x + intercepts[leaf]
+        predicted_out[i] = predicted
+        center = int(predicted) if abs(predicted) < 9.0e18 else 0
+        out[i] = windowed_lower_bound(keys, queries[i], center - error_below[leaf] - 1,
+                                      center + error_above[leaf] + 2)
+    return out
+
+
+class RMI:
+    """A two-stage recursive model index with per-leaf error bounds.
+
+    Parameters
+    ----------
+    keys : array-like, shape (n,)
+        Sorted uint64, int64 or float64 keys; duplicates are allowed.
+    branching : int, default 1024
+        Number of leaf models.
+    root : {"linear", "cubic", "radix"}, default "linear"
+        Root model: a least-squares line or cubic from the key to the leaf
+        index, or the leading bits of the key within the key range.
+    sort : bool, default False
+
+    Attributes
+    ----------
+    error_below, error_above : ndarray of int64, shape (branching,)
+        Largest distances below and above each leaf's prediction over its keys.
+    """
+
+    def __init__(self, keys: Any, *, branching: int = 1024, root: str = "linear",
+                 sort: bool = False) -> None:
+        self.keys = check_keys(keys, sort=sort)
+        self.branching = check_int("branching", branching, minimum=1)
+        self.root = check_choice("root", root, ROOT_MODELS)
+        self._build()
+
+    def _features(self, values: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore", over="ignore"):
+            x = (model_space(values).astype(np.float64) - self._low) / self._span
+        return np.clip(np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
+
+    def _build(self) -> None:
+        n = self.keys.size
+        unique, positions = first_positions(model_space(self.keys)) if n else (
+            np.zeros(0, np.uint64), np.zeros(0, np.int64))
+        values = unique.astype(np.float64)
+        self._low = float(values[0]) if n else 0.0
+        self._span = float(values[-1] - values[0]) if n else 1.0
+        if not np.isfinite(self._span) or self._span <= 0:
+            self._span = 1.0
+        x = self._features(unique) if n else values
+        x = np.clip(x, 0.0, 1.0)
+        leaf_target = positions * self.branching / max(n, 1)
+        self._root_kind, self._root = 2, np.zeros(1)
+        if self.root != "radix" and len(x) >= 2:
+            degree = 3 if self.root == "cubic" and len(x) >= 4 else 1
+            try:
+                coefficients = np.polyfit(x, leaf_target, degree)
+            except np.linalg.LinAlgError:
+                coefficients = np.full(1, np.nan)
+            # NOTE: keys too spread out for a stable fit (float keys up to 1e300)
+            # fall back to the radix root; the error bounds stay valid either way.
+            if np.all(np.isfinite(coefficients)):
+                self._root_kind, self._root = 0, coefficients
+        self._root = np.ascontiguousarray(self._root, dtype=np.float64)
+        leaves = _route_all(np.ascontiguousarray(x), self._root_kind, self._root, self.branching)
+        self.slopes, self.intercepts = _fit_leaves(x, positions.astype(np.float64), leaves,
+                                                   self.branching)
+        predicted = self.slopes[leaves] * x + self.intercepts[leaves]
+        below = np.zeros(self.branching, dtype=np.int64)
+        above = np.zeros(self.branching, dtype=np.int64)
+        if n:
+            center = np.floor(predicted).astype(np.int64)
+            np.maximum.at(below, leaves, np.maximum(center - positions, 0))
+            np.maximum.at(above, leaves, np.maximum(positions - center, 0))
+        self.error_below, self.error_above = below, above
+
+    def _run(self, queries: Any) -> tuple[np.ndarray, np.ndarray]:
+        converted, below, above = convert_queries(queries, self.keys.dtype)
+        predicted = np.zeros(converted.size)
+        out = np.zeros(converted.size, dtype=np.int64)
+        if self.keys.size:
+            _rmi_lookup(self.keys, model_space(converted), converted, self._low, self._span,
+                        self._root_kind, self._root, self.slopes, self.intercepts,
+                        self.error_below, self.error_above, predicted, out)
+        out[below] = 0
+        out[above] = self.keys.size
+        return out, predicted
+
+    def lower_bound(self, queries: Any) -> np.ndarray:
+        """Return ``numpy.searchsorted(keys, queries, side="left")``, shape (m,), int64."""
+        return self._run(queries)[0]
+
+    def contains(self, queries: Any) -> np.ndarray:
+        """Return whether each query is a key, shape (m,), bool."""
+        converted, below, above = convert_queries(queries, self.keys.dtype)
+        positions = self.lower_bound(queries)
+        found = positions < self.keys.size
+        found[found] = self.keys[positions[found]] == converted[found]
+        return found & ~below & ~above
+
+    def predict(self, queries: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return the predicted position and the last-mile window ``[lo, hi)`` of each query."""
+        converted, _, _ = convert_queries(queries, self.keys.dtype)
+        _, predicted = self._run(queries)
+        x = self._features(converted) if self.keys.size else np.zeros(converted.size)
+        leaves = _route_all(np.ascontiguousarray(x, dtype=np.float64), self._root_kind,
+                            self._root, self.branching)
+        center = np.floor(predicted).astype(np.int64)
+        lo = np.clip(center - self.error_below[leaves] - 1, 0, self.keys.size)
+        hi = np.clip(center + self.error_above[leaves] + 2, 0, self.keys.size)
+        return predicted, lo, hi
+
+    @property
+    def size_bytes(self) -> int:
+        """Bytes of the models: root coefficients, leaf lines and error bounds."""
+        return int(self._root.nbytes + self.slopes.nbytes + self.intercepts.nbytes
+                   + self.error_below.nbytes + self.error_above.nbytes)
+
+    def stats(self) -> dict[str, Any]:
+        """Return the models per stage, height and the leaves' error bounds."""
+        errors = np.maximum(self.error_below, self.error_above)
+        return {"models_per_level": [self.branching, 1], "height": 2, "root": self.root,
+                "max_abs_error": int(errors.max()) if errors.size else 0,
+                "mean_abs_error": float(errors.mean()) if errors.size else 0.0,
+                "size_bytes": self.size_bytes}
+
+
+def _fit_leaves(x: np.ndarray, y: np.ndarray, leaves: np.ndarray,
+                n_leaves: int) -> tuple[np.ndarray, np.ndarray]:
+    """Fit a least-squares line per leaf; an empty leaf predicts the next key's position."""
+    count = np.bincount(leaves, minlength=n_leaves).astype(np.float64)
+    sum_x = np.bincount(leaves, x, minlength=n_leaves)
+    sum_y = np.bincount(leaves, y, minlength=n_leaves)
+    sum_xx = np.bincount(leaves, x * x, minlength=n_leaves)
+    sum_xy = np.bincount(leaves, x * y, minlength=n_leaves)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        variance = count * sum_xx - sum_x**2
+        slopes = np.where(variance > 1e-18, (count * sum_xy - sum_x * sum_y) / variance, 0.0)
+        intercepts = np.where(count > 0, (sum_y - slopes * sum_x) / np.maximum(count, 1), np.nan)
+    # An empty leaf predicts the first position of the next non-empty leaf.
+    first = np.full(n_leaves, float(len(y)))
+    np.minimum.at(first, leaves, y)
+    next_first = np.minimum.accumulate(first[::-1])[::-1]
+    intercepts = np.where(count > 0, intercepts, next_first)
+    return np.nan_to_num(slopes), np.nan_to_num(intercepts)
