@@ -17,8 +17,9 @@ import numba
 import numpy as np
 
 from workbench.core.validation import check_int
+from workbench.index.base import LearnedIndex
 from workbench.index.keys import check_keys, convert_queries
-from workbench.index.kernels import first_positions, lower_bound_in, windowed_lower_bound
+from workbench.index.kernels import first_positions, windowed_lower_bound
 from workbench.index.pla import segment_points
 
 
@@ -84,7 +85,7 @@ def _lookup(keys, levels_first, levels_slope, levels_intercept, offsets, epsilon
     return out
 
 
-class PGMIndex:
+class PGMIndex(LearnedIndex):
     """A static learned index with a guaranteed error ``epsilon`` on every key.
 
     Parameters
@@ -152,18 +153,6 @@ class PGMIndex:
         out[below] = 0
         out[above] = self.keys.size
         return out, predicted
-
-    def lower_bound(self, queries: Any) -> np.ndarray:
-        """Return ``numpy.searchsorted(keys, queries, side="left")``, shape (m,), int64."""
-        return self._run(queries)[0]
-
-    def contains(self, queries: Any) -> np.ndarray:
-        """Return whether each query is a key, shape (m,), bool."""
-        converted, below, above = convert_queries(queries, self.keys.dtype)
-        positions = self.lower_bound(queries)
-        found = positions < self.keys.size
-        found[found] = self.keys[positions[found]] == converted[found]
-        return found & ~below & ~above
 
     def predict(self, queries: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return the predicted position and the last-mile window ``[lo, hi)`` of each query."""

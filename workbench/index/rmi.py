@@ -16,6 +16,7 @@ import numpy as np
 
 from workbench.core.validation import check_choice, check_int
 from workbench.index.kernels import first_positions, windowed_lower_bound
+from workbench.index.base import LearnedIndex
 from workbench.index.keys import check_keys, convert_queries
 from workbench.index.pgm import model_space
 
@@ -65,7 +66,7 @@ def _rmi_lookup(keys, model_queries, queries, low, span, root_kind, root_coeffic
     return out
 
 
-class RMI:
+class RMI(LearnedIndex):
     """A two-stage recursive model index with per-leaf error bounds.
 
     Parameters
@@ -144,18 +145,6 @@ class RMI:
         out[below] = 0
         out[above] = self.keys.size
         return out, predicted
-
-    def lower_bound(self, queries: Any) -> np.ndarray:
-        """Return ``numpy.searchsorted(keys, queries, side="left")``, shape (m,), int64."""
-        return self._run(queries)[0]
-
-    def contains(self, queries: Any) -> np.ndarray:
-        """Return whether each query is a key, shape (m,), bool."""
-        converted, below, above = convert_queries(queries, self.keys.dtype)
-        positions = self.lower_bound(queries)
-        found = positions < self.keys.size
-        found[found] = self.keys[positions[found]] == converted[found]
-        return found & ~below & ~above
 
     def predict(self, queries: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return the predicted position and the last-mile window ``[lo, hi)`` of each query."""
