@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 
@@ -39,11 +41,16 @@ def windowed_lower_bound(keys, query, lo, hi):
 
 
 @numba.njit(cache=True)
-def batch_lower_bound(keys, queries, lo, hi, out):
-    """Fill ``out[i]`` with the lower bound of ``queries[i]`` searched from window ``[lo[i], hi[i])``."""
-    for i in range(queries.shape[0]):
-        out[i] = windowed_lower_bound(keys, queries[i], lo[i], hi[i])
-    return out
+def window_around(predicted, below, above, n):
+    """Return the window ``[lo, hi)`` for a prediction with error bounds ``below``/``above``.
+
+    One position of slack on each side covers the rounding of ``predicted``;
+    a prediction that is not a usable number gives the window at 0.
+    """
+    center = int(math.floor(predicted)) if abs(predicted) < 9.0e18 else 0
+    lo = max(0, min(center - below - 1, n))
+    hi = max(lo, min(center + above + 2, n))
+    return lo, hi
 
 
 @numba.njit(cache=True)

@@ -18,8 +18,8 @@ import numpy as np
 
 from workbench.core.validation import check_int
 from workbench.index.base import LearnedIndex
-from workbench.index.keys import check_keys, convert_queries
-from workbench.index.kernels import first_positions, windowed_lower_bound
+from workbench.index.keys import check_keys
+from workbench.index.kernels import first_positions, window_around, windowed_lower_bound
 from workbench.index.pla import segment_points
 
 
@@ -50,9 +50,7 @@ def model_space(values: np.ndarray) -> np.ndarray:
 def _find_segment(first_keys, query, predicted, epsilon):
     """Return the last segment whose first key is <= query (0 if none), searched near ``predicted``."""
     m = first_keys.shape[0]
-    center = int(predicted) if abs(predicted) < 9.0e18 else 0
-    lo = max(0, center - epsilon - 2)
-    hi = min(m, center + epsilon + 3)
+    lo, hi = window_around(predicted, epsilon + 1, epsilon + 1, m)
     position = windowed_lower_bound(first_keys, query, lo, hi)
     # lower_bound gives the first key >= query; step back unless it is equal.
     if position < m and first_keys[position] == query:
@@ -62,7 +60,8 @@ def _find_segment(first_keys, query, predicted, epsilon):
 
 @numba.njit(cache=True)
 def _lookup(keys, levels_first, levels_slope, levels_intercept, offsets, epsilon,
-            epsilon_recursive, model_queries, queries, predicted_out, out):
+            epsilon_recursive, model_queries, queries, positions, predicted_out, lo_out,
+            hi_out):
     n_levels = offsets.shape[0] - 1
     for i in range(queries.shape[0]):
         query = model_queries[i]
@@ -78,11 +77,9 @@ def _lookup(keys, levels_first, levels_slope, levels_intercept, offsets, epsilon
                                     epsilon_recursive)
         predicted = _predict(levels_first[segment], levels_slope[segment],
                              levels_intercept[segment], query)
-        predicted_out[i] = predicted
-        center = int(predicted) if abs(predicted) < 9.0e18 else 0
-        out[i] = windowed_lower_bound(keys, queries[i], center - epsilon - 2,
-                                      center + epsilon + 3)
-    return out
+        lo, hi = window_around(predicted, epsilon + 1, epsilon + 1, keys.shape[0])
+        predicted_out[i], lo_out[i], hi_out[i] = predicted, lo, hi
+        positions[i] = windowed_lower_bound(keys, queries[i], lo, hi)
 
 
 class PGMIndex(LearnedIndex):
@@ -140,27 +137,11 @@ class PGMIndex(LearnedIndex):
         self._slopes = np.concatenate([level.slopes for level in self.levels])
         self._intercepts = np.concatenate([level.intercepts for level in self.levels])
 
-    def _run(self, queries: Any) -> tuple[np.ndarray, np.ndarray]:
-        converted, below, above = convert_queries(queries, self.keys.dtype)
-        predicted = np.zeros(converted.size)
-        out = np.empty(converted.size, dtype=np.int64)
-        if self.keys.size == 0:
-            out[:] = 0
-        else:
-            _lookup(self.keys, self._first, self._slopes, self._intercepts, self._offsets,
-                    self.epsilon, self.epsilon_recursive, model_space(converted), converted,
-                    predicted, out)
-        out[below] = 0
-        out[above] = self.keys.size
-        return out, predicted
-
-    def predict(self, queries: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return the predicted position and the last-mile window ``[lo, hi)`` of each query."""
-        _, predicted = self._run(queries)
-        center = predicted.astype(np.int64)
-        lo = np.clip(center - self.epsilon - 2, 0, self.keys.size)
-        hi = np.clip(center + self.epsilon + 3, 0, self.keys.size)
-        return predicted, lo, hi
+    def _lookup(self, queries: np.ndarray, positions: np.ndarray, predicted: np.ndarray,
+                lo: np.ndarray, hi: np.ndarray) -> None:
+        _lookup(self.keys, self._first, self._slopes, self._intercepts, self._offsets,
+                self.epsilon, self.epsilon_recursive, model_space(queries), queries, positions,
+                predicted, lo, hi)
 
     @property
     def size_bytes(self) -> int:

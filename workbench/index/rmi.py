@@ -15,9 +15,9 @@ import numba
 import numpy as np
 
 from workbench.core.validation import check_choice, check_int
-from workbench.index.kernels import first_positions, windowed_lower_bound
 from workbench.index.base import LearnedIndex
-from workbench.index.keys import check_keys, convert_queries
+from workbench.index.kernels import first_positions, window_around, windowed_lower_bound
+from workbench.index.keys import check_keys
 from workbench.index.pgm import model_space
 
 ROOT_MODELS = ("linear", "cubic", "radix")
@@ -49,7 +49,8 @@ def _route_all(x, root_kind, root_coefficients, n_leaves):
 
 @numba.njit(cache=True)
 def _rmi_lookup(keys, model_queries, queries, low, span, root_kind, root_coefficients,
-                slopes, intercepts, error_below, error_above, predicted_out, out):
+                slopes, intercepts, error_below, error_above, positions, predicted_out, lo_out,
+                hi_out):
     n_leaves = slopes.shape[0]
     for i in range(queries.shape[0]):
         x = (float(model_queries[i]) - low) / span
@@ -59,11 +60,9 @@ def _rmi_lookup(keys, model_queries, queries, low, span, root_kind, root_coeffic
             x = 1.0
         leaf = _route(x, root_kind, root_coefficients, n_leaves)
         predicted = slopes[leaf] * x + intercepts[leaf]
-        predicted_out[i] = predicted
-        center = int(predicted) if abs(predicted) < 9.0e18 else 0
-        out[i] = windowed_lower_bound(keys, queries[i], center - error_below[leaf] - 1,
-                                      center + error_above[leaf] + 2)
-    return out
+        lo, hi = window_around(predicted, error_below[leaf], error_above[leaf], keys.shape[0])
+        predicted_out[i], lo_out[i], hi_out[i] = predicted, lo, hi
+        positions[i] = windowed_lower_bound(keys, queries[i], lo, hi)
 
 
 class RMI(LearnedIndex):
@@ -134,29 +133,11 @@ class RMI(LearnedIndex):
             np.maximum.at(above, leaves, np.maximum(positions - center, 0))
         self.error_below, self.error_above = below, above
 
-    def _run(self, queries: Any) -> tuple[np.ndarray, np.ndarray]:
-        converted, below, above = convert_queries(queries, self.keys.dtype)
-        predicted = np.zeros(converted.size)
-        out = np.zeros(converted.size, dtype=np.int64)
-        if self.keys.size:
-            _rmi_lookup(self.keys, model_space(converted), converted, self._low, self._span,
-                        self._root_kind, self._root, self.slopes, self.intercepts,
-                        self.error_below, self.error_above, predicted, out)
-        out[below] = 0
-        out[above] = self.keys.size
-        return out, predicted
-
-    def predict(self, queries: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return the predicted position and the last-mile window ``[lo, hi)`` of each query."""
-        converted, _, _ = convert_queries(queries, self.keys.dtype)
-        _, predicted = self._run(queries)
-        x = self._features(converted) if self.keys.size else np.zeros(converted.size)
-        leaves = _route_all(np.ascontiguousarray(x, dtype=np.float64), self._root_kind,
-                            self._root, self.branching)
-        center = np.floor(predicted).astype(np.int64)
-        lo = np.clip(center - self.error_below[leaves] - 1, 0, self.keys.size)
-        hi = np.clip(center + self.error_above[leaves] + 2, 0, self.keys.size)
-        return predicted, lo, hi
+    def _lookup(self, queries: np.ndarray, positions: np.ndarray, predicted: np.ndarray,
+                lo: np.ndarray, hi: np.ndarray) -> None:
+        _rmi_lookup(self.keys, model_space(queries), queries, self._low, self._span,
+                    self._root_kind, self._root, self.slopes, self.intercepts, self.error_below,
+                    self.error_above, positions, predicted, lo, hi)
 
     @property
     def size_bytes(self) -> int:
