@@ -20,7 +20,8 @@ def test_default_storage_is_journal_in_home(tmp_path, monkeypatch):
     study = create_study("default-journal")
     study.optimize(lambda trial: trial.suggest_float("x", 0, 1), n_trials=3)
     journal = tmp_path / "home" / "studies.journal"
-    assert journal.is_file() and journal.stat().st_size > 0
+    assert journal.is_file()
+    assert journal.stat().st_size > 0
     reloaded = optuna.load_study(study_name="default-journal", storage=resolve_storage())
     assert len(reloaded.trials) == 3
 

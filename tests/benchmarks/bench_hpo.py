@@ -63,7 +63,7 @@ def part_a(seeds: int, trials: int, adult_rows: int, adult_seeds: int) -> None:
         task = gradient_boosting_task(adult.frame, adult.target, max_iter=30, max_rows=adult_rows,
                                       n_threads=1)
         problems.append(("Adult (CV ROC AUC)", task, gradient_boosting_space(), False, None))
-    except Exception as error:  # the table says why the row is missing
+    except Exception as error:  # the printed line gives the reason the row is missing
         print(f"Adult task skipped: {error}")
 
     half = trials // 2

@@ -2,7 +2,7 @@
 
 Each check raises ``TypeError`` for a value of the wrong type and ``ValueError``
 for a value out of range, and the message names the argument, shows the bad
-value and says what to pass instead.
+value and states what to pass instead.
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ class StudySearch(Search):
     on. A study of the same name in the same storage is continued, so a search
     rebuilt after a crash or kernel restart keeps every finished trial. A
     trial left RUNNING by a process of this host that no longer exists is
-    marked failed and interrupted; it does not count toward ``n_trials``, and
+    marked failed and interrupted. It does not count toward ``n_trials``, and
     the search evaluates its configuration again.
 
     Parameters

@@ -101,7 +101,7 @@ def run_worker(study_name: str, task: str, *, storage: Any = None, n_trials: int
     At start the worker fails the trials left RUNNING by killed processes of
     this host (see :func:`~workbench.hpo.study_search.recover_interrupted`).
 
-    NOTE: each worker checks the count before it asks for a trial, so a study
+    NOTE: each worker checks the count before it requests a trial, so a study
     shared by k workers can end with up to k - 1 trials more than ``n_trials``.
     """
     n_trials = check_int("n_trials", n_trials, minimum=1)

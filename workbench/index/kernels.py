@@ -27,7 +27,7 @@ def windowed_lower_bound(keys, query, lo, hi):
     The window comes from a model and is right for every key the model was
     fitted on. The result is checked against its neighbours; if the window
     missed (a query between keys can fall just outside it), the search is
-    repeated on the whole array, so the answer is always exact.
+    repeated on the whole array, so the result is always exact.
     """
     n = keys.shape[0]
     lo = max(0, min(lo, n))

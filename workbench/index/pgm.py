@@ -2,7 +2,7 @@
 
 Ferragina & Vinciguerra, "The PGM-index: a fully-dynamic compressed learned
 index with provable worst-case bounds", PVLDB 13(8), 2020. Level 0 segments
-the (unique key, first position) points with error ``epsilon``; each higher
+the (unique key, first position) points with error ``epsilon``. Each higher
 level segments the first keys of the level below with error
 ``epsilon_recursive``, until one segment remains. A lookup walks the levels
 top-down, each time searching only a window of ``2 * epsilon + 3`` entries.

@@ -2,8 +2,8 @@
 
 Kraska, Beutel, Chi, Dean & Polyzotis, "The Case for Learned Index
 Structures", SIGMOD 2018. A root model routes a key to one of
-``branching`` leaf models; each leaf is a least-squares line from key to
-position and records the largest errors below and above its prediction over
+``branching`` leaf models. Each leaf is a least-squares line from key to
+position that records its largest errors below and above its prediction over
 the keys routed to it, so the last-mile search of a key is bounded.
 """
 
@@ -117,7 +117,7 @@ class RMI(LearnedIndex):
             except np.linalg.LinAlgError:
                 coefficients = np.full(1, np.nan)
             # NOTE: keys too spread out for a stable fit (float keys up to 1e300)
-            # fall back to the radix root; the error bounds stay valid either way.
+            # fall back to the radix root. The error bounds stay valid either way.
             if np.all(np.isfinite(coefficients)):
                 self._root_kind, self._root = 0, coefficients
         self._root = np.ascontiguousarray(self._root, dtype=np.float64)

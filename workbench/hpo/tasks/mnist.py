@@ -115,7 +115,7 @@ class MNISTTask:
         model = self._model(params)
         optimizer = torch.optim.SGD(model.parameters(), lr=params["learning_rate"], momentum=0.9,
                                     weight_decay=params["weight_decay"])
-        # The key holds the parameters too: two studies both have a configuration 0.
+        # The key contains the parameters too, because two studies both have a configuration 0.
         key = (config_id, tuple(sorted(params.items())))
         checkpoint = self.checkpoints.get(key)
         done = 0
