@@ -4,5 +4,7 @@ from workbench.index.base import LearnedIndex
 from workbench.index.keys import check_keys, convert_queries
 from workbench.index.pgm import PGMIndex
 from workbench.index.rmi import RMI
+from workbench.index.sampling import SampledIndex, sampling_tradeoff
 
-__all__ = ["LearnedIndex", "PGMIndex", "RMI", "check_keys", "convert_queries"]
+__all__ = ["LearnedIndex", "PGMIndex", "RMI", "SampledIndex", "check_keys", "convert_queries",
+           "sampling_tradeoff"]

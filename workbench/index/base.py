@@ -37,10 +37,74 @@ class Lookup:
     outside: np.ndarray
 
 
+@dataclasses.dataclass(frozen=True)
+class ModelLines:
+    """The bottom-level models drawn as lines from key to position, each array of shape (m,).
+
+    Model ``j`` covers the keys in ``[first_keys[j], last_keys[j]]`` and
+    predicts ``intercepts[j] + slopes[j] * (key - first_keys[j])``; every key
+    it covers lies within ``error_below[j]`` positions below and
+    ``error_above[j]`` above that prediction (the error cone).
+    """
+
+    first_keys: np.ndarray
+    last_keys: np.ndarray
+    slopes: np.ndarray
+    intercepts: np.ndarray
+    error_below: np.ndarray
+    error_above: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.first_keys)
+
+
+@dataclasses.dataclass(frozen=True)
+class LookupTrace:
+    """One query's lookup step by step, for a lookup inspector.
+
+    Attributes
+    ----------
+    query : int or float
+        The query in the keys' dtype.
+    predicted : float
+        The model's predicted position.
+    lo, hi : int
+        The last-mile window ``[lo, hi)``.
+    probes : tuple of int
+        Array positions read by the last-mile search, in order.
+    position : int
+        The exact lower bound.
+    fallback : bool
+        Whether the window missed and the search widened to the whole array.
+    """
+
+    query: Any
+    predicted: float
+    lo: int
+    hi: int
+    probes: tuple[int, ...]
+    position: int
+    fallback: bool
+
+
+def binary_search_probes(keys: np.ndarray, query: Any, lo: int, hi: int) -> tuple[int, list[int]]:
+    """Return the lower bound of ``query`` in ``keys[lo:hi]`` and the positions it read."""
+    probes = []
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        probes.append(mid)
+        if keys[mid] < query:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo, probes
+
+
 class LearnedIndex(abc.ABC):
     """A sorted key array plus a model that predicts each key's position.
 
-    Subclasses set ``keys`` and implement :meth:`_lookup` on non-empty keys.
+    Subclasses set ``keys`` and implement :meth:`_lookup` on non-empty keys,
+    :meth:`models`, :meth:`stats` and :attr:`size_bytes`.
     """
 
     keys: np.ndarray
@@ -79,3 +143,40 @@ class LearnedIndex(abc.ABC):
         """Return the predicted position and the last-mile window ``[lo, hi)`` of each query."""
         result = self.query(queries)
         return result.predicted, result.lo, result.hi
+
+    def trace(self, query: Any) -> LookupTrace:
+        """Look up one query and record the window and every position the search reads.
+
+        The search is a binary search in the window, verified against the
+        neighbours of its result and widened to the whole array if the window
+        missed, the same search the compiled lookup runs.
+        """
+        result = self.query(query)
+        if result.queries.size != 1:
+            raise ValueError(f"trace takes one query, got {result.queries.size}; pass a scalar.")
+        value = result.queries[0]
+        lo, hi = int(result.lo[0]), int(result.hi[0])
+        n = self.keys.size
+        position, probes = binary_search_probes(self.keys, value, lo, hi)
+        fallback = not ((position == 0 or self.keys[position - 1] < value)
+                        and (position == n or self.keys[position] >= value))
+        if fallback:
+            position, wide = binary_search_probes(self.keys, value, 0, n)
+            probes += wide
+        if result.outside[0]:
+            position = int(result.positions[0])
+        return LookupTrace(value.item(), float(result.predicted[0]), lo, hi, tuple(probes),
+                           int(position), fallback)
+
+    @abc.abstractmethod
+    def models(self) -> ModelLines:
+        """Return the bottom-level models as key-to-position lines with their error cones."""
+
+    @abc.abstractmethod
+    def stats(self) -> dict[str, Any]:
+        """Return model counts per level, height, error bounds and ``size_bytes``."""
+
+    @property
+    @abc.abstractmethod
+    def size_bytes(self) -> int:
+        """Bytes of the model, not counting the key array."""

@@ -17,7 +17,7 @@ import numba
 import numpy as np
 
 from workbench.core.validation import check_int
-from workbench.index.base import LearnedIndex
+from workbench.index.base import LearnedIndex, ModelLines
 from workbench.index.keys import check_keys
 from workbench.index.kernels import first_positions, window_around, windowed_lower_bound
 from workbench.index.pla import segment_points
@@ -43,6 +43,13 @@ def model_space(values: np.ndarray) -> np.ndarray:
     """Map int64 values to uint64 preserving order and exact differences (add 2^63)."""
     if values.dtype == np.int64:
         return values.view(np.uint64) ^ np.uint64(2**63)
+    return values
+
+
+def key_space(values: np.ndarray, key_dtype: np.dtype) -> np.ndarray:
+    """Invert :func:`model_space` for keys of ``key_dtype``."""
+    if key_dtype == np.int64:
+        return (values ^ np.uint64(2**63)).view(np.int64)
     return values
 
 
@@ -111,7 +118,24 @@ class PGMIndex(LearnedIndex):
         self.levels: list[Level] = []
         self._build()
 
-    def _build(self) -> None:
+    @classmethod
+    def from_level0(cls, keys: np.ndarray, level0: tuple[np.ndarray, np.ndarray, np.ndarray], *,
+                    epsilon: int, epsilon_recursive: int = 4) -> PGMIndex:
+        """Finish an index whose level-0 segments ``(starts, slopes, intercepts)`` are computed.
+
+        ``keys`` must be checked keys and ``level0`` the output of
+        :func:`~workbench.index.pla.segment_points` on their unique keys, for
+        example assembled block by block; only the upper levels are built here.
+        """
+        index = cls.__new__(cls)
+        index.keys = keys
+        index.epsilon = check_int("epsilon", epsilon, minimum=1)
+        index.epsilon_recursive = check_int("epsilon_recursive", epsilon_recursive, minimum=1)
+        index.levels = []
+        index._build(level0)
+        return index
+
+    def _build(self, level0: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> None:
         if self.keys.size == 0:
             self.levels = [Level(np.zeros(1, model_space(self.keys).dtype), np.zeros(1),
                                  np.zeros(1))]
@@ -119,7 +143,10 @@ class PGMIndex(LearnedIndex):
             unique, positions = first_positions(model_space(self.keys))
             epsilon = float(self.epsilon)
             while True:
-                starts, slopes, intercepts = segment_points(unique, positions, epsilon)
+                if level0 is not None and not self.levels:
+                    starts, slopes, intercepts = level0
+                else:
+                    starts, slopes, intercepts = segment_points(unique, positions, epsilon)
                 if len(starts) == len(unique) and len(starts) > 1 and self.levels:
                     # No compression (float keys too far apart for float64): one
                     # coarse root; the verified search keeps lookups exact.
@@ -147,6 +174,18 @@ class PGMIndex(LearnedIndex):
     def size_bytes(self) -> int:
         """Bytes of the model: first key, slope and intercept of every segment of every level."""
         return int(self._first.nbytes + self._slopes.nbytes + self._intercepts.nbytes)
+
+    def models(self) -> ModelLines:
+        """Return the level-0 segments; each one's cone is ``epsilon`` wide on both sides."""
+        level0 = self.levels[0]
+        m = len(level0.first_keys) if self.keys.size else 0
+        first = key_space(level0.first_keys[:m], self.keys.dtype)
+        # A segment ends at the last key before the next segment's first key.
+        next_first = np.searchsorted(self.keys, first[1:], side="left")
+        last = self.keys[np.r_[next_first - 1, self.keys.size - 1]] if m else first
+        bound = np.full(m, self.epsilon, dtype=np.int64)
+        return ModelLines(first, last, level0.slopes[:m].copy(), level0.intercepts[:m].copy(),
+                          bound, bound.copy())
 
     def stats(self) -> dict[str, Any]:
         """Return segment counts per level (bottom first), height and the level-0 errors."""

@@ -32,10 +32,26 @@ def segment_points(keys, positions, epsilon):
     first point, and the line ``y = slope * (x - keys[start]) + intercept``.
     ``keys`` must be strictly increasing; ``epsilon`` >= 0.
     """
+    starts, slopes, intercepts, _ = segment_block(keys, positions, epsilon, 0, -1)
+    return starts, slopes, intercepts
+
+
+@numba.njit(cache=True)
+def segment_block(keys, positions, epsilon, first, max_segments):
+    """Segment the points from index ``first`` on, stopping after ``max_segments`` segments.
+
+    Returns ``(start, slope, intercept, next_first)``; ``next_first`` is where
+    the next block resumes (``len(keys)`` when every point is covered).
+    Segmenting block by block gives exactly the segments of one call, because
+    each segment depends only on the points from its start on. A negative
+    ``max_segments`` means no limit.
+    """
     n = keys.shape[0]
-    starts = np.empty(n, dtype=np.int64)
-    slopes = np.empty(n, dtype=np.float64)
-    intercepts = np.empty(n, dtype=np.float64)
+    capacity = n - first if max_segments < 0 else min(n - first, max_segments)
+    capacity = max(capacity, 0)
+    starts = np.empty(capacity, dtype=np.int64)
+    slopes = np.empty(capacity, dtype=np.float64)
+    intercepts = np.empty(capacity, dtype=np.float64)
     upper_x = np.empty(n, dtype=np.float64)
     upper_y = np.empty(n, dtype=np.float64)
     lower_x = np.empty(n, dtype=np.float64)
@@ -43,8 +59,8 @@ def segment_points(keys, positions, epsilon):
     rect_x = np.empty(4, dtype=np.float64)
     rect_y = np.empty(4, dtype=np.float64)
     n_segments = 0
-    i = 0
-    while i < n:
+    i = first
+    while i < n and n_segments < capacity:
         start = i
         origin = keys[start]
         upper_n = 0
@@ -163,4 +179,4 @@ def segment_points(keys, positions, epsilon):
                 intercepts[n_segments] = iy - ix * slope
             slopes[n_segments] = slope
         n_segments += 1
-    return starts[:n_segments], slopes[:n_segments], intercepts[:n_segments]
+    return starts[:n_segments], slopes[:n_segments], intercepts[:n_segments], i

@@ -15,7 +15,7 @@ import numba
 import numpy as np
 
 from workbench.core.validation import check_choice, check_int
-from workbench.index.base import LearnedIndex
+from workbench.index.base import LearnedIndex, ModelLines
 from workbench.index.kernels import first_positions, window_around, windowed_lower_bound
 from workbench.index.keys import check_keys
 from workbench.index.pgm import model_space
@@ -90,14 +90,40 @@ class RMI(LearnedIndex):
         self.keys = check_keys(keys, sort=sort)
         self.branching = check_int("branching", branching, minimum=1)
         self.root = check_choice("root", root, ROOT_MODELS)
-        self._build()
+        self.fit_root()
+        self.fit_leaves()
+
+    @classmethod
+    def unfitted(cls, keys: Any, *, branching: int = 1024, root: str = "linear",
+                 sort: bool = False) -> RMI:
+        """Return an RMI whose stages are fitted later, by :meth:`fit_root` then :meth:`fit_leaves`."""
+        index = cls.__new__(cls)
+        index.keys = check_keys(keys, sort=sort)
+        index.branching = check_int("branching", branching, minimum=1)
+        index.root = check_choice("root", root, ROOT_MODELS)
+        return index
+
+    def root_curve(self, size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``size`` evenly spaced keys (float64) and the root's predicted positions.
+
+        The prediction is the leaf index scaled to positions (leaf * n / branching)
+        before it is rounded down, so the curve shows the root model itself.
+        """
+        x = np.linspace(0.0, 1.0, size)
+        keys = self._low + x * self._span - (2.0**63 if self.keys.dtype == np.int64 else 0.0)
+        if self._root_kind == 2:
+            leaf = x * self.branching
+        else:
+            leaf = np.polyval(self._root, x)
+        return keys, np.clip(leaf, 0, self.branching) * self.keys.size / self.branching
 
     def _features(self, values: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore", over="ignore"):
             x = (model_space(values).astype(np.float64) - self._low) / self._span
         return np.clip(np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
 
-    def _build(self) -> None:
+    def fit_root(self) -> None:
+        """Fit the first stage: the root model that routes each key to a leaf."""
         n = self.keys.size
         unique, positions = first_positions(model_space(self.keys)) if n else (
             np.zeros(0, np.uint64), np.zeros(0, np.int64))
@@ -110,7 +136,9 @@ class RMI(LearnedIndex):
         x = np.clip(x, 0.0, 1.0)
         leaf_target = positions * self.branching / max(n, 1)
         self._root_kind, self._root = 2, np.zeros(1)
-        if self.root != "radix" and len(x) >= 2:
+        # A polynomial fit needs distinct feature values; identical ones (all keys
+        # in one float64 bucket) would make LAPACK reject the scaled system.
+        if self.root != "radix" and len(x) >= 2 and np.ptp(x) > 0:
             degree = 3 if self.root == "cubic" and len(x) >= 4 else 1
             try:
                 coefficients = np.polyfit(x, leaf_target, degree)
@@ -121,6 +149,11 @@ class RMI(LearnedIndex):
             if np.all(np.isfinite(coefficients)):
                 self._root_kind, self._root = 0, coefficients
         self._root = np.ascontiguousarray(self._root, dtype=np.float64)
+        self._unique, self._unique_positions, self._x = unique, positions, x
+
+    def fit_leaves(self) -> None:
+        """Fit the second stage: a line and its error bounds per leaf, on the keys routed there."""
+        x, positions, n = self._x, self._unique_positions, self.keys.size
         leaves = _route_all(np.ascontiguousarray(x), self._root_kind, self._root, self.branching)
         self.slopes, self.intercepts = _fit_leaves(x, positions.astype(np.float64), leaves,
                                                    self.branching)
@@ -132,6 +165,7 @@ class RMI(LearnedIndex):
             np.maximum.at(below, leaves, np.maximum(center - positions, 0))
             np.maximum.at(above, leaves, np.maximum(positions - center, 0))
         self.error_below, self.error_above = below, above
+        del self._unique, self._unique_positions, self._x
 
     def _lookup(self, queries: np.ndarray, positions: np.ndarray, predicted: np.ndarray,
                 lo: np.ndarray, hi: np.ndarray) -> None:
@@ -144,6 +178,23 @@ class RMI(LearnedIndex):
         """Bytes of the models: root coefficients, leaf lines and error bounds."""
         return int(self._root.nbytes + self.slopes.nbytes + self.intercepts.nbytes
                    + self.error_below.nbytes + self.error_above.nbytes)
+
+    def models(self) -> ModelLines:
+        """Return the non-empty leaves as lines from key to position."""
+        if self.keys.size == 0:
+            return ModelLines(self.keys.copy(), self.keys.copy(), np.zeros(0), np.zeros(0),
+                              np.zeros(0, np.int64), np.zeros(0, np.int64))
+        unique = self.keys[first_positions(self.keys)[1]]
+        x = self._features(unique)
+        leaves = _route_all(np.ascontiguousarray(x), self._root_kind, self._root, self.branching)
+        used, first_index = np.unique(leaves, return_index=True)
+        last_index = len(leaves) - 1 - np.unique(leaves[::-1], return_index=True)[1]
+        first_x = x[first_index]
+        # The leaf predicts slope * x + intercept with x = (key - low) / span.
+        slopes = self.slopes[used] / self._span
+        intercepts = self.slopes[used] * first_x + self.intercepts[used]
+        return ModelLines(unique[first_index], unique[last_index], slopes, intercepts,
+                          self.error_below[used].copy(), self.error_above[used].copy())
 
     def stats(self) -> dict[str, Any]:
         """Return the models per stage, height and the leaves' error bounds."""
