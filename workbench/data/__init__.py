@@ -30,6 +30,7 @@ from workbench.data.registry import (
     get_dataset_info,
     list_datasets,
 )
+from workbench.data.sosd import SOSD_NAMES, load_sosd
 from workbench.data.tabular import (
     TabularDataset,
     load_adult,
@@ -49,6 +50,7 @@ __all__ = [
     "ImageDataset",
     "OneShotRun",
     "RemoteFile",
+    "SOSD_NAMES",
     "TabularDataset",
     "data_roots",
     "fetch_file",
@@ -64,4 +66,5 @@ __all__ = [
     "load_movielens",
     "load_omniglot",
     "load_omniglot_one_shot_runs",
+    "load_sosd",
 ]

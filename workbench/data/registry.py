@@ -211,6 +211,10 @@ _MNIST_OSSCI = "https://ossci-datasets.s3.amazonaws.com/mnist/"
 _MNIST_LECUN = "http://yann.lecun.com/exdb/mnist/"
 _OMNIGLOT_RAW = "https://raw.githubusercontent.com/brendenlake/omniglot/master/python/"
 _OMNIGLOT_GITHUB = "https://github.com/brendenlake/omniglot/raw/master/python/"
+_SOSD_DATAVERSE = (
+    "https://dataverse.harvard.edu/api/access/datafile/:persistentId"
+    "?persistentId=doi:10.7910/DVN/JGVF9A/"
+)
 
 _KAGGLE_TERMS = (
     "Kaggle competition rules and data terms (research use; do not redistribute "
@@ -573,6 +577,40 @@ _DATASET_LIST = [
             "105x105 1-bit PNGs, 20 drawers per character. background: 30 alphabets, 964 "
             "characters; evaluation: 20 alphabets, 659 characters; small1/small2: 5 alphabets "
             "each; all_runs: the 20 official 20-way one-shot runs."
+        ),
+    ),
+    DatasetInfo(
+        name="sosd",
+        title="SOSD benchmark key sets: books, fb, osm_cellids, wiki_ts (200M uint64 keys each)",
+        files=tuple(
+            # NOTE: no digest of the .zst files could be confirmed offline, so fetch_file
+            # accepts them unverified. SOSD's download script lists md5 sums of the
+            # decompressed files; load_sosd checks those (sosd.SOSD_MD5) and the header count.
+            RemoteFile(name=f"{key_set}.zst", url=_SOSD_DATAVERSE + persistent_id)
+            for key_set, persistent_id in (
+                ("books_200M_uint64", "A6HDNT"),
+                ("fb_200M_uint64", "EATHF7"),
+                ("osm_cellids_200M_uint64", "8FX9BV"),
+                ("wiki_ts_200M_uint64", "SVN8PI"),
+            )
+        ),
+        homepage=(
+            "https://dataverse.harvard.edu/dataset.xhtml?persistentId=doi:10.7910/DVN/JGVF9A"
+        ),
+        # NOTE: the terms were not checked offline; read them on the Dataverse page.
+        license="Terms as stated on the Harvard Dataverse page of doi:10.7910/DVN/JGVF9A.",
+        citation=(
+            "Kipf, A., Marcus, R., van Renen, A., Stoian, M., Kemper, A., Kraska, T. and "
+            "Neumann, T. (2019). SOSD: A Benchmark for Learned Indexes. NeurIPS Workshop on "
+            "Machine Learning for Systems. Marcus, R. et al. (2020). Benchmarking Learned "
+            "Indexes. PVLDB 14(1)."
+        ),
+        loader="load_sosd",
+        notes=(
+            "Each file decompresses to 1,600,000,008 bytes: a little-endian uint64 count "
+            "(200,000,000) and the sorted uint64 keys. Decompression needs the optional "
+            "package zstandard. load_sosd also accepts the decompressed file (the name without "
+            ".zst) in the same folder."
         ),
     ),
     DatasetInfo(
