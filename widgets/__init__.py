@@ -3,7 +3,8 @@
 from widgets.base import Panel
 from widgets.bo_panel import BOPanel
 from widgets.hyperband_panel import HyperbandPanel
+from widgets.index_panel import IndexPanel
 from widgets.race_panel import RacePanel
 from widgets.study_panel import StudyPanel
 
-__all__ = ["BOPanel", "HyperbandPanel", "Panel", "RacePanel", "StudyPanel"]
+__all__ = ["BOPanel", "HyperbandPanel", "IndexPanel", "Panel", "RacePanel", "StudyPanel"]

@@ -100,6 +100,9 @@ def binary_search_probes(keys: np.ndarray, query: Any, lo: int, hi: int) -> tupl
     return lo, probes
 
 
+SORTED_BATCH_MIN = 4096   # unsorted batches this large are sorted before the lookup
+
+
 class LearnedIndex(abc.ABC):
     """A sorted key array plus a model that predicts each key's position.
 
@@ -128,15 +131,46 @@ class LearnedIndex(abc.ABC):
         positions[above] = self.keys.size
         return Lookup(converted, positions, predicted, lo, hi, below | above)
 
+    def _positions(self, queries: np.ndarray, positions: np.ndarray, ascending: bool) -> None:
+        """Fill ``positions`` with the lower bounds of ``queries`` (keys' dtype, non-empty keys).
+
+        ``ascending`` says the queries are sorted, which a subclass may use to
+        walk its models in order. The default runs :meth:`_lookup` with
+        scratch arrays for the model outputs.
+        """
+        size = queries.size
+        self._lookup(queries, positions, np.empty(size), np.empty(size, dtype=np.int64),
+                     np.empty(size, dtype=np.int64))
+
     def lower_bound(self, queries: Any) -> np.ndarray:
-        """Return ``numpy.searchsorted(keys, queries, side="left")``, shape (m,), int64."""
-        return self.query(queries).positions
+        """Return ``numpy.searchsorted(keys, queries, side="left")``, shape (m,), int64.
+
+        A large unsorted batch is looked up in key order and the results are
+        scattered back. Sorting costs O(m log m) but makes consecutive lookups
+        touch neighbouring models and keys, which is faster once the batch is
+        at least ``SORTED_BATCH_MIN`` queries.
+        """
+        converted, below, above = convert_queries(queries, self.keys.dtype)
+        positions = np.zeros(converted.size, dtype=np.int64)
+        if self.keys.size and converted.size:
+            ascending = bool(np.all(converted[1:] >= converted[:-1]))
+            if ascending or converted.size < SORTED_BATCH_MIN:
+                self._positions(converted, positions, ascending)
+            else:
+                order = np.argsort(converted)
+                in_order = np.empty(converted.size, dtype=np.int64)
+                self._positions(converted[order], in_order, True)
+                positions[order] = in_order
+        positions[below] = 0
+        positions[above] = self.keys.size
+        return positions
 
     def contains(self, queries: Any) -> np.ndarray:
         """Return whether each query is a key, shape (m,), bool."""
-        result = self.query(queries)
-        found = (result.positions < self.keys.size) & ~result.outside
-        found[found] = self.keys[result.positions[found]] == result.queries[found]
+        converted, below, above = convert_queries(queries, self.keys.dtype)
+        positions = self.lower_bound(converted)
+        found = (positions < self.keys.size) & ~below & ~above
+        found[found] = self.keys[positions[found]] == converted[found]
         return found
 
     def predict(self, queries: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -70,3 +70,34 @@ def first_positions(keys):
             positions[j] = i
             j += 1
     return unique, positions
+
+
+@numba.njit(cache=True)
+def upper_bound_in(keys, query, lo, hi):
+    """Return the first position in ``[lo, hi)`` whose key is > ``query`` (``hi`` if none)."""
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if keys[mid] <= query:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@numba.njit(cache=True)
+def advance_segment(first_keys, query, segment):
+    """Return the last segment at or after ``segment`` whose first key is <= ``query``.
+
+    Galloping search from ``segment``: the cost grows with the log of the
+    distance moved, so a sorted batch walks the segments in O(log gap) each.
+    ``segment`` is returned unchanged if the next first key is above ``query``.
+    """
+    m = first_keys.shape[0]
+    if segment + 1 >= m or first_keys[segment + 1] > query:
+        return segment
+    step = 1
+    while segment + step < m and first_keys[segment + step] <= query:
+        step *= 2
+    lo = segment + step // 2
+    hi = min(segment + step, m)
+    return upper_bound_in(first_keys, query, lo, hi) - 1

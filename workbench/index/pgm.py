@@ -19,7 +19,8 @@ import numpy as np
 from workbench.core.validation import check_int
 from workbench.index.base import LearnedIndex, ModelLines
 from workbench.index.keys import check_keys
-from workbench.index.kernels import first_positions, window_around, windowed_lower_bound
+from workbench.index.kernels import (advance_segment, first_positions, window_around,
+                                     windowed_lower_bound)
 from workbench.index.pla import segment_points
 
 
@@ -86,6 +87,19 @@ def _lookup(keys, levels_first, levels_slope, levels_intercept, offsets, epsilon
                              levels_intercept[segment], query)
         lo, hi = window_around(predicted, epsilon + 1, epsilon + 1, keys.shape[0])
         predicted_out[i], lo_out[i], hi_out[i] = predicted, lo, hi
+        positions[i] = windowed_lower_bound(keys, queries[i], lo, hi)
+
+
+@numba.njit(cache=True)
+def _positions_ascending(keys, first_keys, slopes, intercepts, epsilon, model_queries, queries,
+                         positions):
+    """Lower bounds of sorted queries: walk the level-0 segments left to right."""
+    segment = 0
+    for i in range(queries.shape[0]):
+        query = model_queries[i]
+        segment = advance_segment(first_keys, query, segment)
+        predicted = _predict(first_keys[segment], slopes[segment], intercepts[segment], query)
+        lo, hi = window_around(predicted, epsilon + 1, epsilon + 1, keys.shape[0])
         positions[i] = windowed_lower_bound(keys, queries[i], lo, hi)
 
 
@@ -169,6 +183,14 @@ class PGMIndex(LearnedIndex):
         _lookup(self.keys, self._first, self._slopes, self._intercepts, self._offsets,
                 self.epsilon, self.epsilon_recursive, model_space(queries), queries, positions,
                 predicted, lo, hi)
+
+    def _positions(self, queries: np.ndarray, positions: np.ndarray, ascending: bool) -> None:
+        if not ascending:
+            super()._positions(queries, positions, ascending)
+            return
+        level0 = self.levels[0]
+        _positions_ascending(self.keys, level0.first_keys, level0.slopes, level0.intercepts,
+                             self.epsilon, model_space(queries), queries, positions)
 
     @property
     def size_bytes(self) -> int:
