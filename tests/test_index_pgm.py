@@ -40,7 +40,7 @@ def test_int64_lower_bound_matches_searchsorted(values, queries):
 
 @settings(max_examples=100, deadline=None)
 @given(values=st.lists(st.floats(allow_nan=False, allow_infinity=True, width=64), max_size=200),
-       queries=st.lists(st.floats(allow_nan=False, allow_infinity=True, width=64), max_size=50))
+       queries=st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), max_size=50))
 def test_float64_lower_bound_matches_searchsorted(values, queries):
     keys = np.sort(np.array(values, dtype=np.float64))
     probe = np.array(queries, dtype=np.float64)
@@ -91,6 +91,9 @@ def test_mixed_query_dtypes_are_exact():
     keys = np.array([3, 2**63, U64_MAX], dtype=np.uint64)
     index = PGMIndex(keys, epsilon=2)
     assert index.lower_bound(np.array([-5, 3, 4], dtype=np.int64)).tolist() == [0, 0, 1]
+    assert index.lower_bound(np.array([4, 2**31], dtype=np.uint32)).tolist() == [1, 1]
+    signed = PGMIndex(np.array([-5, 0, 7], dtype=np.int64))
+    assert signed.lower_bound(np.array([7, 2**63, U64_MAX], dtype=np.uint64)).tolist() == [2, 3, 3]
     assert index.lower_bound([2**64 - 1, 2**70, -1]).tolist() == [2, 3, 0]
     with pytest.raises(TypeError, match="cannot be compared exactly"):
         index.lower_bound(np.array([1.5]))

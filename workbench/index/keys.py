@@ -79,6 +79,9 @@ def convert_queries(queries: Any, key_dtype: np.dtype) -> tuple[np.ndarray, np.n
         clipped = [min(max(q, info.min), info.max) for q in values]
         return np.array(clipped, dtype=key_dtype), below, above
     none = np.zeros(raw.size, bool)
+    if key_dtype.kind == "f" and raw.dtype.kind == "f":
+        # numpy sorts NaN after every number, so a NaN query's lower bound is n.
+        return np.ascontiguousarray(raw, dtype=np.float64), none, np.isnan(raw)
     if raw.dtype == key_dtype:
         return np.ascontiguousarray(raw), none, none.copy()
     if key_dtype.kind == "f":
@@ -90,10 +93,15 @@ def convert_queries(queries: Any, key_dtype: np.dtype) -> tuple[np.ndarray, np.n
         if raw.dtype.kind == "f":
             return raw.astype(np.float64), none, none.copy()
     if key_dtype.kind in "iu" and raw.dtype.kind in "iu":
-        info = np.iinfo(key_dtype)
-        as_object = raw.astype(object)
-        below = np.array([q < info.min for q in as_object], dtype=bool)
-        above = np.array([q > info.max for q in as_object], dtype=bool)
+        if np.can_cast(raw.dtype, key_dtype):
+            return raw.astype(key_dtype), none, none.copy()
+        # Signed queries for uint64 keys or uint64 queries for int64 keys: only
+        # negative values and values above 2^63 - 1 fall outside, checked
+        # without any float conversion.
+        if raw.dtype.kind == "i":
+            below, above = raw < 0, none.copy()
+        else:
+            below, above = none.copy(), raw > np.uint64(np.iinfo(np.int64).max)
         clipped = np.where(below | above, 0, raw)
         return clipped.astype(key_dtype), below, above
     raise TypeError(f"queries of dtype {raw.dtype} cannot be compared exactly with {key_dtype} "
