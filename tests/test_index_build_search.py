@@ -7,7 +7,7 @@ import pytest
 
 from workbench.core import Runner, SteeringLog
 from workbench.index import PGMIndex, RMI
-from workbench.index.build_search import IndexBuild
+from workbench.index.build_search import STRUCTURES, IndexBuild
 
 
 def lognormal_keys(n=200_000, seed=0):
@@ -61,7 +61,7 @@ def test_rmi_builds_in_two_stages():
     np.testing.assert_array_equal(search.index.error_above, reference.error_above)
 
 
-@pytest.mark.parametrize("structure", ["pgm", "rmi", "sampled"])
+@pytest.mark.parametrize("structure", STRUCTURES)
 def test_every_structure_builds_exact(structure):
     keys = lognormal_keys(30_000, seed=3)
     search = build(IndexBuild(keys, structure))
@@ -157,9 +157,28 @@ def test_bad_steering_is_rejected():
 @pytest.mark.parametrize("keys", [np.array([], dtype=np.uint64), np.array([7], dtype=np.uint64),
                                   np.array([-1.5, -1.5, 2.0]),
                                   np.array([-(2**63), 2**63 - 1], dtype=np.int64)])
-@pytest.mark.parametrize("structure", ["pgm", "rmi", "sampled"])
+@pytest.mark.parametrize("structure", STRUCTURES)
 def test_tiny_key_sets_build(keys, structure):
     search = build(IndexBuild(keys, structure))
     probe = keys if keys.size else np.array([0], dtype=keys.dtype)
     np.testing.assert_array_equal(search.index.lower_bound(probe), np.searchsorted(keys, probe))
     assert search.snapshot().phase == "done"
+
+
+@pytest.mark.parametrize("structure", ["alex", "fiting_tree"])
+def test_inserts_keep_lookups_exact(structure):
+    keys = lognormal_keys(20_000)
+    search = build(IndexBuild(keys, structure))
+    rng = np.random.default_rng(4)
+    inserted = rng.integers(0, 2**63, size=3000, dtype=np.uint64)
+    for batch in np.array_split(inserted, 3):
+        search.insert(batch)
+    expected = np.sort(np.r_[keys, inserted])
+    np.testing.assert_array_equal(search.keys, expected)
+    queries = np.r_[expected[::13], rng.integers(0, 2**64 - 1, size=500, dtype=np.uint64)]
+    np.testing.assert_array_equal(search.index.lower_bound(queries),
+                                  np.searchsorted(expected, queries))
+    snapshot = search.snapshot()
+    assert snapshot.n_inserted == 3000
+    assert snapshot.errors.size == min(expected.size, 100_000)
+    assert [record.action for record in search.steering_log] == ["insert"] * 3

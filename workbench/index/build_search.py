@@ -231,7 +231,7 @@ class IndexBuild(Search):
         if self._phase == "level-0 segments":
             size = self._block_size or FIRST_BLOCK_SEGMENTS
             starts, slopes, intercepts, next_point = segment_block(
-                self._unique, self._positions, float(self.epsilon), self._next_point, size)
+                self._unique, self._positions, self.epsilon, self._next_point, size)
             self._blocks.append((starts, slopes, intercepts))
             if self._block_size is None:
                 # Size later blocks from the keys the first block covered.

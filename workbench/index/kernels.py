@@ -61,6 +61,8 @@ def first_positions(keys):
     for i in range(n):
         if i == 0 or keys[i] != keys[i - 1]:
             count += 1
+    if count == n:                     # no duplicates: the keys themselves, no copy
+        return keys, np.arange(n)
     unique = np.empty(count, dtype=keys.dtype)
     positions = np.empty(count, dtype=np.int64)
     j = 0

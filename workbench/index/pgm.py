@@ -155,7 +155,7 @@ class PGMIndex(LearnedIndex):
                                  np.zeros(1))]
         else:
             unique, positions = first_positions(model_space(self.keys))
-            epsilon = float(self.epsilon)
+            epsilon = self.epsilon
             while True:
                 if level0 is not None and not self.levels:
                     starts, slopes, intercepts = level0
@@ -171,7 +171,7 @@ class PGMIndex(LearnedIndex):
                 if len(starts) == 1:
                     break
                 unique, positions = level.first_keys, np.arange(len(starts), dtype=np.int64)
-                epsilon = float(self.epsilon_recursive)
+                epsilon = self.epsilon_recursive
         sizes = [len(level.first_keys) for level in self.levels]
         self._offsets = np.r_[0, np.cumsum(sizes)].astype(np.int64)
         self._first = np.concatenate([level.first_keys for level in self.levels])
