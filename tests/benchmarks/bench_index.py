@@ -75,7 +75,9 @@ def structures(epsilon: int) -> dict[str, Callable[[np.ndarray], Any]]:
     return {
         "PGMIndex": lambda keys: PGMIndex(keys, epsilon=epsilon),
         "FITingTree": lambda keys: FITingTree(keys, epsilon=epsilon),
-        "RadixSpline": lambda keys: RadixSpline(keys, epsilon=epsilon),
+        # About n / 64 radix table entries, at most the default 2^18.
+        "RadixSpline": lambda keys: RadixSpline(
+            keys, epsilon=epsilon, radix_bits=max(min(18, keys.size.bit_length() - 6), 1)),
         "SampledIndex (PGM, 1%)": lambda keys: SampledIndex(keys, sample_rate=0.01,
                                                             epsilon=epsilon),
     }
@@ -140,7 +142,6 @@ def measure_baselines(keys: np.ndarray, queries: np.ndarray, sorted_queries: np.
          "random_per_s": len(probe) / best_seconds(
              lambda: [bisect.bisect_left(key_list, q) for q in probe], 1)},
     ]
-    del key_list
     return rows
 
 

@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from workbench.index.keys import convert_queries
+from workbench.index.keys import convert_queries, model_space
+from workbench.index.kernels import radix_argsort
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,6 +104,13 @@ def binary_search_probes(keys: np.ndarray, query: Any, lo: int, hi: int) -> tupl
 SORTED_BATCH_MIN = 4096   # unsorted batches this large are sorted before the lookup
 
 
+def sort_order(queries: np.ndarray) -> np.ndarray:
+    """Return an ascending order of ``queries``: a radix sort for integers, numpy's otherwise."""
+    if queries.dtype.kind in "iu":
+        return radix_argsort(model_space(queries))
+    return np.argsort(queries, kind="stable")
+
+
 class LearnedIndex(abc.ABC):
     """A sorted key array plus a model that predicts each key's position.
 
@@ -142,6 +150,17 @@ class LearnedIndex(abc.ABC):
         self._lookup(queries, positions, np.empty(size), np.empty(size, dtype=np.int64),
                      np.empty(size, dtype=np.int64))
 
+    def _positions_in_order(self, queries: np.ndarray, order: np.ndarray,
+                            positions: np.ndarray) -> None:
+        """Fill ``positions`` by looking up ``queries[order]``, which is ascending.
+
+        The default gathers the sorted queries and scatters the results back;
+        a subclass may do both inside its compiled loop.
+        """
+        in_order = np.empty(queries.size, dtype=np.int64)
+        self._positions(queries[order], in_order, True)
+        positions[order] = in_order
+
     def lower_bound(self, queries: Any) -> np.ndarray:
         """Return ``numpy.searchsorted(keys, queries, side="left")``, shape (m,), int64.
 
@@ -157,10 +176,7 @@ class LearnedIndex(abc.ABC):
             if ascending or converted.size < SORTED_BATCH_MIN:
                 self._positions(converted, positions, ascending)
             else:
-                order = np.argsort(converted)
-                in_order = np.empty(converted.size, dtype=np.int64)
-                self._positions(converted[order], in_order, True)
-                positions[order] = in_order
+                self._positions_in_order(converted, sort_order(converted), positions)
         positions[below] = 0
         positions[above] = self.keys.size
         return positions

@@ -31,7 +31,7 @@ import numba
 import numpy as np
 
 from workbench.core.validation import check_int
-from workbench.index.base import SORTED_BATCH_MIN, LearnedIndex, Lookup, ModelLines
+from workbench.index.base import SORTED_BATCH_MIN, LearnedIndex, Lookup, ModelLines, sort_order
 from workbench.index.kernels import (first_positions, lower_bound_in, window_around,
                                      windowed_lower_bound)
 from workbench.index.keys import FLOAT_EXACT_LIMIT, check_keys, convert_queries
@@ -214,7 +214,7 @@ class FITingTree(LearnedIndex):
         """
         order = None
         if queries.size >= SORTED_BATCH_MIN and not np.all(queries[1:] >= queries[:-1]):
-            order = np.argsort(queries)
+            order = sort_order(queries)
             queries = queries[order]
         size = queries.size
         positions = np.zeros(size, dtype=np.int64)

@@ -106,3 +106,17 @@ def convert_queries(queries: Any, key_dtype: np.dtype) -> tuple[np.ndarray, np.n
         return clipped.astype(key_dtype), below, above
     raise TypeError(f"queries of dtype {raw.dtype} cannot be compared exactly with {key_dtype} "
                     f"keys; pass queries of the keys' dtype (integers for integer keys).")
+
+
+def model_space(values: np.ndarray) -> np.ndarray:
+    """Map int64 values to uint64 preserving order and exact differences (add 2^63)."""
+    if values.dtype == np.int64:
+        return values.view(np.uint64) ^ np.uint64(2**63)
+    return values
+
+
+def key_space(values: np.ndarray, key_dtype: np.dtype) -> np.ndarray:
+    """Invert :func:`model_space` for keys of ``key_dtype``."""
+    if key_dtype == np.int64:
+        return (values ^ np.uint64(2**63)).view(np.int64)
+    return values

@@ -18,7 +18,7 @@ import numpy as np
 
 from workbench.core.validation import check_int
 from workbench.index.base import LearnedIndex, ModelLines
-from workbench.index.keys import check_keys
+from workbench.index.keys import check_keys, key_space, model_space
 from workbench.index.kernels import (advance_segment, first_positions, window_around,
                                      windowed_lower_bound)
 from workbench.index.pla import segment_points
@@ -38,20 +38,6 @@ def _predict(first_key, slope, intercept, query):
     if query <= first_key:
         return intercept
     return slope * float(query - first_key) + intercept
-
-
-def model_space(values: np.ndarray) -> np.ndarray:
-    """Map int64 values to uint64 preserving order and exact differences (add 2^63)."""
-    if values.dtype == np.int64:
-        return values.view(np.uint64) ^ np.uint64(2**63)
-    return values
-
-
-def key_space(values: np.ndarray, key_dtype: np.dtype) -> np.ndarray:
-    """Invert :func:`model_space` for keys of ``key_dtype``."""
-    if key_dtype == np.int64:
-        return (values ^ np.uint64(2**63)).view(np.int64)
-    return values
 
 
 @numba.njit(cache=True)
