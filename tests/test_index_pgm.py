@@ -137,7 +137,7 @@ def optimal_segment_count(keys, positions, epsilon):
     """Count segments by greedy maximal extension, each feasibility decided by a linear program.
 
     Greedy extension is optimal for covering points in order by segments, so
-    this is the minimum; the LP asks for a line within epsilon of every point.
+    this is the minimum; the LP looks for a line within epsilon of every point.
     """
     from scipy.optimize import linprog
 

@@ -48,7 +48,7 @@ def test_window_holds_for_every_key(rate):
     truth = np.searchsorted(keys, keys)
     assert np.all(lo <= truth)
     assert np.all(truth < hi)
-    # Every model's cone holds the keys it covers.
+    # Every model's cone contains the keys it covers.
     lines = index.models()
     model = np.searchsorted(lines.first_keys, keys, side="right") - 1
     offset = (keys - lines.first_keys[model]).astype(np.float64)

@@ -12,11 +12,11 @@ sampled PGM (and, once per key set, an RMI and an ALEXIndex) and measures:
   its per-key ``bisect_left`` in a Python loop), ``numpy.searchsorted`` on
   the queries in random order and sorted, and ``bisect.bisect_left`` in a loop.
 
-Targets checked at the end: PGM segment counts equal pygm's (built
-single-threaded), PGM batch throughput at the largest size at least that of
-``numpy.searchsorted`` on sorted queries and at least 3x pygm's loop, PGM
-build time at most pygm's, and size under 1% of the keys at epsilon 64 on
-uniform and lognormal keys.
+The targets are printed at the end. PGM segment counts should equal pygm's
+(built single-threaded). At the largest size, PGM batch throughput should be
+at least that of ``numpy.searchsorted`` on sorted queries and 3x pygm's loop.
+PGM should build no slower than pygm and take under 1% of the keys' bytes at
+epsilon 64 on uniform and lognormal keys.
 
 Run: ``python tests/benchmarks/bench_index.py`` (1M and 10M keys, about 15
 minutes on 2 cores) or ``--quick`` (100k keys).
@@ -94,7 +94,7 @@ def measure(name: str, build: Callable[[np.ndarray], Any], keys: np.ndarray,
             queries: np.ndarray, sorted_queries: np.ndarray, truth: np.ndarray,
             repeats: int) -> dict[str, Any]:
     index, seconds = timed(lambda: build(keys))
-    # Exactness is part of the benchmark: a fast wrong answer does not count.
+    # Exactness is part of the benchmark: a fast wrong result does not count.
     if not np.array_equal(index.lower_bound(queries), truth):
         raise AssertionError(f"{name} returned a wrong lower bound")
     index.lower_bound(queries[:1000])                    # compile and warm up

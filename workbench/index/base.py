@@ -43,9 +43,9 @@ class ModelLines:
     """The bottom-level models drawn as lines from key to position, each array of shape (m,).
 
     Model ``j`` covers the keys in ``[first_keys[j], last_keys[j]]`` and
-    predicts ``intercepts[j] + slopes[j] * (key - first_keys[j])``; every key
+    predicts ``intercepts[j] + slopes[j] * (key - first_keys[j])``. Every key
     it covers lies within ``error_below[j]`` positions below and
-    ``error_above[j]`` above that prediction (the error cone).
+    ``error_above[j]`` above that prediction, which is the error cone.
     """
 
     first_keys: np.ndarray
@@ -142,7 +142,7 @@ class LearnedIndex(abc.ABC):
     def _positions(self, queries: np.ndarray, positions: np.ndarray, ascending: bool) -> None:
         """Fill ``positions`` with the lower bounds of ``queries`` (keys' dtype, non-empty keys).
 
-        ``ascending`` says the queries are sorted, which a subclass may use to
+        ``ascending`` is True when the queries are sorted, which a subclass may use to
         walk its models in order. The default runs :meth:`_lookup` with
         scratch arrays for the model outputs.
         """

@@ -9,9 +9,9 @@ draw the model as it grows:
 - ``"rmi"``: one step per stage (the root model, then the leaves);
 - every other structure: one step for the whole build.
 
-Steering changes epsilon, the branching factor, the RMI root model, the
-sample rate or the structure itself and restarts the build; it also inserts
-keys into the updatable structures and looks up a chosen key.
+Steering that changes epsilon, the branching factor, the RMI root model, the
+sample rate or the structure itself restarts the build. Other steering
+actions insert keys into the updatable structures and look up a chosen key.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from workbench.index.rmi import RMI, ROOT_MODELS
 
 STRUCTURES = ("pgm", "rmi", "fiting_tree", "radix_spline", "alex", "sampled")
 UPDATABLE = ("fiting_tree", "alex")
-TARGET_STEPS = 20             # level-0 blocks a PGM build is split into when not told
+TARGET_STEPS = 20             # level-0 blocks of a PGM build by default
 FIRST_BLOCK_SEGMENTS = 16     # segments of the first block, used to size the others
 MIN_BLOCK_SEGMENTS = 4
 ERROR_SAMPLE_SIZE = 100_000   # keys whose prediction error goes into the snapshot

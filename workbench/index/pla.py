@@ -41,9 +41,20 @@ def _multiply_128(a, b):
 
 
 # float64 products of exact integers are each within a relative 3 * 2^-53 of
-# the true product, so a float difference larger than this share of their sum
-# has the true difference's sign; only nearer cases need the 128-bit products.
+# the true product. A float difference larger than this share of their sum
+# therefore has the true difference's sign, and only nearer cases need the
+# 128-bit products.
 _FLOAT_DECIDES = 1e-14
+
+
+@numba.njit(cache=True)
+def _product_sign(dy, dx):
+    """Return the sign (-1, 0 or 1) of ``dy * dx`` for ``dx`` >= 0."""
+    if dx == 0 or dy == 0:
+        return 0
+    if dy > 0:
+        return 1
+    return -1
 
 
 @numba.njit(cache=True)
@@ -53,8 +64,8 @@ def _exact_product_less(dy1, dx2, dy2, dx1):
     product2 = float(dy2) * float(dx1)
     if abs(product1 - product2) > _FLOAT_DECIDES * (abs(product1) + abs(product2)):
         return product1 < product2
-    sign1 = 0 if dx2 == 0 or dy1 == 0 else (1 if dy1 > 0 else -1)
-    sign2 = 0 if dx1 == 0 or dy2 == 0 else (1 if dy2 > 0 else -1)
+    sign1 = _product_sign(dy1, dx2)
+    sign2 = _product_sign(dy2, dx1)
     if sign1 != sign2:
         return sign1 < sign2
     if sign1 == 0:

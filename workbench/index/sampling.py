@@ -53,7 +53,7 @@ def base_index_class(name: str) -> type:
 def _interval_errors(unique, positions, landmark_keys, landmark_positions):
     """Return the largest error below and above the landmark line per interval, and the mean.
 
-    Interval ``r`` (1 <= r < m) holds the keys strictly between landmarks
+    Interval ``r`` (1 <= r < m) contains the keys strictly between landmarks
     ``r - 1`` and ``r``. All arrays are sorted, so one merge-like sweep
     suffices. The mean absolute error is over every unique key (landmarks
     count as exact).
