@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workbench.index import RMI, PGMIndex, synthetic_keys
+from workbench.index import (RMI, ALEXIndex, FITingTree, PGMIndex, RadixSpline, SampledIndex,
+                             synthetic_keys)
 
 U64_MAX = np.iinfo(np.uint64).max
 I64 = np.iinfo(np.int64)
@@ -188,3 +189,23 @@ def test_rmi_rejects_bad_arguments():
     with pytest.raises(ValueError, match="branching must be >= 1"):
         RMI(keys, branching=0)
     assert RMI(np.array([], dtype=np.uint64)).lower_bound(np.array([3], dtype=np.uint64)).tolist() == [0]
+
+
+@settings(max_examples=80, deadline=None)
+@given(values=uint64_keys, queries=uint64_keys)
+def test_last_mile_window_stays_inside_the_array(values, queries):
+    keys = np.sort(np.array(values, dtype=np.uint64))
+    probe = np.array(queries + values[:20] + [0, 2**64 - 1], dtype=np.uint64)
+    structures = (PGMIndex(keys, epsilon=2), RMI(keys, branching=4), FITingTree(keys, epsilon=2),
+                  RadixSpline(keys, epsilon=2, radix_bits=4), ALEXIndex(keys, max_node_keys=8),
+                  SampledIndex(keys, sample_rate=0.3, seed=0))
+    for index in structures:
+        _, lo, hi = index.predict(probe)
+        assert np.all(lo >= 0)
+        assert np.all(lo <= hi)
+        assert np.all(hi <= keys.size)
+        for query in probe[:10]:
+            trace = index.trace(int(query))
+            if not isinstance(index, ALEXIndex):       # ALEX probes count slots of a node
+                assert all(0 <= position < keys.size for position in trace.probes)
+            assert trace.position == int(np.searchsorted(keys, query))
