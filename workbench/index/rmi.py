@@ -22,6 +22,21 @@ from workbench.index.keys import check_keys
 from workbench.index.pgm import model_space
 
 ROOT_MODELS = ("linear", "cubic", "radix")
+ROOT_FIT_SAMPLE = 100_000   # keys the root polynomial is fitted on, evenly spaced
+
+
+@numba.njit(cache=True)
+def _features(values, low, span):
+    """Map keys to x = (key - low) / span, clipped to [0, 1]; NaN (from infinities) maps to 0."""
+    x = np.empty(values.shape[0])
+    for i in range(values.shape[0]):
+        value = (float(values[i]) - low) / span
+        if not value > 0.0:
+            value = 0.0
+        elif value > 1.0:
+            value = 1.0
+        x[i] = value
+    return x
 
 
 @numba.njit(cache=True)
@@ -119,9 +134,7 @@ class RMI(LearnedIndex):
         return keys, np.clip(leaf, 0, self.branching) * self.keys.size / self.branching
 
     def _features(self, values: np.ndarray) -> np.ndarray:
-        with np.errstate(invalid="ignore", over="ignore"):
-            x = (model_space(values).astype(np.float64) - self._low) / self._span
-        return np.clip(np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
+        return _features(model_space(values), self._low, self._span)
 
     def fit_root(self) -> None:
         """Fit the first stage: the root model that routes each key to a leaf."""
@@ -134,7 +147,6 @@ class RMI(LearnedIndex):
         if not np.isfinite(self._span) or self._span <= 0:
             self._span = 1.0
         x = self._features(unique) if n else values
-        x = np.clip(x, 0.0, 1.0)
         leaf_target = positions * self.branching / max(n, 1)
         self._root_kind, self._root = 2, np.zeros(1)
         # A polynomial fit needs distinct feature values; identical ones (all keys
@@ -146,7 +158,10 @@ class RMI(LearnedIndex):
                     # A poorly conditioned fit is still a valid root: the leaves'
                     # error bounds are measured after routing, whatever the root.
                     warnings.simplefilter("ignore", np.exceptions.RankWarning)
-                    coefficients = np.polyfit(x, leaf_target, degree)
+                    # The root is a coarse model: fit it on evenly spaced keys.
+                    sample = np.unique(np.linspace(0, len(x) - 1, min(len(x), ROOT_FIT_SAMPLE))
+                                       .astype(np.int64))
+                    coefficients = np.polyfit(x[sample], leaf_target[sample], degree)
             except np.linalg.LinAlgError:
                 coefficients = np.full(1, np.nan)
             # NOTE: keys too spread out for a stable fit (float keys up to 1e300)
@@ -158,18 +173,13 @@ class RMI(LearnedIndex):
 
     def fit_leaves(self) -> None:
         """Fit the second stage: a line and its error bounds per leaf, on the keys routed there."""
-        x, positions, n = self._x, self._unique_positions, self.keys.size
+        x, positions = self._x, self._unique_positions
         leaves = _route_all(np.ascontiguousarray(x), self._root_kind, self._root, self.branching)
+        x = np.ascontiguousarray(x, dtype=np.float64)
         self.slopes, self.intercepts = _fit_leaves(x, positions.astype(np.float64), leaves,
                                                    self.branching)
-        predicted = self.slopes[leaves] * x + self.intercepts[leaves]
-        below = np.zeros(self.branching, dtype=np.int64)
-        above = np.zeros(self.branching, dtype=np.int64)
-        if n:
-            center = np.floor(predicted).astype(np.int64)
-            np.maximum.at(below, leaves, np.maximum(center - positions, 0))
-            np.maximum.at(above, leaves, np.maximum(positions - center, 0))
-        self.error_below, self.error_above = below, above
+        self.error_below, self.error_above = _leaf_errors(x, positions, leaves, self.slopes,
+                                                          self.intercepts, self.branching)
         del self._unique, self._unique_positions, self._x
 
     def _lookup(self, queries: np.ndarray, positions: np.ndarray, predicted: np.ndarray,
@@ -210,21 +220,57 @@ class RMI(LearnedIndex):
                 "size_bytes": self.size_bytes}
 
 
-def _fit_leaves(x: np.ndarray, y: np.ndarray, leaves: np.ndarray,
-                n_leaves: int) -> tuple[np.ndarray, np.ndarray]:
-    """Fit a least-squares line per leaf; an empty leaf predicts the next key's position."""
-    count = np.bincount(leaves, minlength=n_leaves).astype(np.float64)
-    sum_x = np.bincount(leaves, x, minlength=n_leaves)
-    sum_y = np.bincount(leaves, y, minlength=n_leaves)
-    sum_xx = np.bincount(leaves, x * x, minlength=n_leaves)
-    sum_xy = np.bincount(leaves, x * y, minlength=n_leaves)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        variance = count * sum_xx - sum_x**2
-        slopes = np.where(variance > 1e-18, (count * sum_xy - sum_x * sum_y) / variance, 0.0)
-        intercepts = np.where(count > 0, (sum_y - slopes * sum_x) / np.maximum(count, 1), np.nan)
-    # An empty leaf predicts the first position of the next non-empty leaf.
-    first = np.full(n_leaves, float(len(y)))
-    np.minimum.at(first, leaves, y)
-    next_first = np.minimum.accumulate(first[::-1])[::-1]
-    intercepts = np.where(count > 0, intercepts, next_first)
-    return np.nan_to_num(slopes), np.nan_to_num(intercepts)
+@numba.njit(cache=True)
+def _fit_leaves(x, y, leaves, n_leaves):
+    """Fit a least-squares line per leaf; an empty leaf predicts the next leaf's first position.
+
+    The sums are centred on each leaf's means (two passes), because the
+    one-pass formula ``n * sum(x^2) - sum(x)^2`` cancels to zero for a leaf
+    whose keys span a tiny part of [0, 1].
+    """
+    count = np.zeros(n_leaves)
+    mean_x = np.zeros(n_leaves)
+    mean_y = np.zeros(n_leaves)
+    first = np.full(n_leaves, float(y.shape[0]))
+    for i in range(x.shape[0]):
+        leaf = leaves[i]
+        count[leaf] += 1.0
+        mean_x[leaf] += x[i]
+        mean_y[leaf] += y[i]
+        first[leaf] = min(first[leaf], y[i])
+    for leaf in range(n_leaves):
+        if count[leaf] > 0:
+            mean_x[leaf] /= count[leaf]
+            mean_y[leaf] /= count[leaf]
+    sxx = np.zeros(n_leaves)
+    sxy = np.zeros(n_leaves)
+    for i in range(x.shape[0]):
+        leaf = leaves[i]
+        dx = x[i] - mean_x[leaf]
+        sxx[leaf] += dx * dx
+        sxy[leaf] += dx * (y[i] - mean_y[leaf])
+    slopes = np.zeros(n_leaves)
+    intercepts = np.zeros(n_leaves)
+    next_first = float(y.shape[0])
+    for leaf in range(n_leaves - 1, -1, -1):
+        if count[leaf] > 0:
+            if sxx[leaf] > 0.0:
+                slopes[leaf] = sxy[leaf] / sxx[leaf]
+            intercepts[leaf] = mean_y[leaf] - slopes[leaf] * mean_x[leaf]
+            next_first = first[leaf]
+        else:
+            intercepts[leaf] = next_first
+    return slopes, intercepts
+
+
+@numba.njit(cache=True)
+def _leaf_errors(x, positions, leaves, slopes, intercepts, n_leaves):
+    """Return the largest distance below and above each leaf's rounded-down prediction."""
+    below = np.zeros(n_leaves, dtype=np.int64)
+    above = np.zeros(n_leaves, dtype=np.int64)
+    for i in range(x.shape[0]):
+        leaf = leaves[i]
+        center = int(np.floor(slopes[leaf] * x[i] + intercepts[leaf]))
+        below[leaf] = max(below[leaf], center - positions[i])
+        above[leaf] = max(above[leaf], positions[i] - center)
+    return below, above
