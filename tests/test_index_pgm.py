@@ -1,4 +1,5 @@
-"""PGMIndex and RMI: exact lower bounds on every input, error guarantees, bad input."""
+"""PGMIndex and RMI in depth, and properties every structure shares: exact lower bounds on
+every input, error guarantees, windows inside the array, large batches, bad input."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from hypothesis import strategies as st
 
 from workbench.index import (RMI, ALEXIndex, FITingTree, PGMIndex, RadixSpline, SampledIndex,
                              synthetic_keys)
+from workbench.index.kernels import radix_argsort
 
 U64_MAX = np.iinfo(np.uint64).max
 I64 = np.iinfo(np.int64)
@@ -209,3 +211,38 @@ def test_last_mile_window_stays_inside_the_array(values, queries):
             if not isinstance(index, ALEXIndex):       # ALEX probes count slots of a node
                 assert all(0 <= position < keys.size for position in trace.probes)
             assert trace.position == int(np.searchsorted(keys, query))
+
+
+@pytest.mark.parametrize("pattern", ["random", "one_group", "descending", "duplicates"])
+def test_large_batches_are_exact_in_any_order(pattern):
+    # Batches of at least SORTED_BATCH_MIN queries are looked up in a radix
+    # order that is sorted only by the leading bits; results must not depend on it.
+    rng = np.random.default_rng(11)
+    keys = synthetic_keys("osm_like", 50_000, seed=2)
+    if pattern == "random":
+        queries = rng.integers(0, 2**64 - 1, size=20_000, dtype=np.uint64, endpoint=True)
+    elif pattern == "one_group":
+        queries = keys[1000] + rng.integers(0, 2**20, size=20_000, dtype=np.uint64)
+    elif pattern == "descending":
+        queries = np.sort(rng.choice(keys, 20_000))[::-1].copy()
+    else:
+        queries = np.repeat(rng.choice(keys, 100), 200)
+    structures = (PGMIndex(keys, epsilon=8), RMI(keys, branching=64), FITingTree(keys, epsilon=8),
+                  RadixSpline(keys, epsilon=8), ALEXIndex(keys), SampledIndex(keys, sample_rate=0.1))
+    for index in structures:
+        np.testing.assert_array_equal(index.lower_bound(queries), np.searchsorted(keys, queries))
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=uint64_keys, bits=st.sampled_from([1, 11, 22, 33, 64]))
+def test_radix_argsort_orders_by_leading_bits(values, bits):
+    array = np.array(values, dtype=np.uint64)
+    order = radix_argsort(array, bits)
+    assert sorted(order.tolist()) == list(range(array.size))
+    if bits == 64:
+        np.testing.assert_array_equal(order, np.argsort(array, kind="stable"))
+    elif array.size:
+        offsets = [int(value) - int(array.min()) for value in array[order]]
+        width = (int(array.max()) - int(array.min())).bit_length()
+        groups = [offset >> max(width - bits, 0) for offset in offsets]
+        assert groups == sorted(groups)

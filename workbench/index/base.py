@@ -102,12 +102,19 @@ def binary_search_probes(keys: np.ndarray, query: Any, lo: int, hi: int) -> tupl
 
 
 SORTED_BATCH_MIN = 4096   # unsorted batches this large are sorted before the lookup
+# Leading bits a batch is sorted by (three 11-bit radix passes). Skewed keys
+# crowd into few groups of the leading bits, so fewer bits lose locality there.
+LOCALITY_BITS = 33
 
 
-def sort_order(queries: np.ndarray) -> np.ndarray:
-    """Return an ascending order of ``queries``: a radix sort for integers, numpy's otherwise."""
+def sort_order(queries: np.ndarray, *, exact: bool = False) -> np.ndarray:
+    """Return an order of ``queries`` that is ascending up to groups of nearby values.
+
+    Integer queries are radix-sorted on their leading ``LOCALITY_BITS`` bits
+    (all 64 with ``exact=True``); float queries are sorted exactly by numpy.
+    """
     if queries.dtype.kind in "iu":
-        return radix_argsort(model_space(queries))
+        return radix_argsort(model_space(queries), 64 if exact else LOCALITY_BITS)
     return np.argsort(queries, kind="stable")
 
 
@@ -142,8 +149,9 @@ class LearnedIndex(abc.ABC):
     def _positions(self, queries: np.ndarray, positions: np.ndarray, ascending: bool) -> None:
         """Fill ``positions`` with the lower bounds of ``queries`` (keys' dtype, non-empty keys).
 
-        ``ascending`` is True when the queries are sorted, which a subclass may use to
-        walk its models in order. The default runs :meth:`_lookup` with
+        ``ascending`` is True when the queries are sorted or nearly sorted (in
+        the order of :func:`sort_order`), which a subclass may use to walk its
+        models in step. Results must stay exact for any order. The default runs :meth:`_lookup` with
         scratch arrays for the model outputs.
         """
         size = queries.size
@@ -152,7 +160,7 @@ class LearnedIndex(abc.ABC):
 
     def _positions_in_order(self, queries: np.ndarray, order: np.ndarray,
                             positions: np.ndarray) -> None:
-        """Fill ``positions`` by looking up ``queries[order]``, which is ascending.
+        """Fill ``positions`` by looking up ``queries[order]``, which is nearly ascending.
 
         The default gathers the sorted queries and scatters the results back;
         a subclass may do both inside its compiled loop.

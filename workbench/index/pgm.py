@@ -19,7 +19,7 @@ import numpy as np
 from workbench.core.validation import check_int
 from workbench.index.base import LearnedIndex, ModelLines
 from workbench.index.keys import check_keys, key_space, model_space
-from workbench.index.kernels import (advance_segment, first_positions, window_around,
+from workbench.index.kernels import (first_positions, seek_segment, window_around,
                                      windowed_lower_bound)
 from workbench.index.pla import segment_points
 
@@ -79,11 +79,11 @@ def _lookup(keys, levels_first, levels_slope, levels_intercept, offsets, epsilon
 @numba.njit(cache=True)
 def _positions_ascending(keys, first_keys, slopes, intercepts, epsilon, model_queries, queries,
                          positions):
-    """Lower bounds of sorted queries: walk the level-0 segments left to right."""
+    """Lower bounds of queries in (nearly) sorted order: walk the level-0 segments in step."""
     segment = 0
     for i in range(queries.shape[0]):
         query = model_queries[i]
-        segment = advance_segment(first_keys, query, segment)
+        segment = seek_segment(first_keys, query, segment)
         predicted = _predict(first_keys[segment], slopes[segment], intercepts[segment], query)
         lo, hi = window_around(predicted, epsilon + 1, epsilon + 1, keys.shape[0])
         positions[i] = windowed_lower_bound(keys, queries[i], lo, hi)
