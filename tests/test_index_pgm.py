@@ -246,3 +246,21 @@ def test_radix_argsort_orders_by_leading_bits(values, bits):
         width = (int(array.max()) - int(array.min())).bit_length()
         groups = [offset >> max(width - bits, 0) for offset in offsets]
         assert groups == sorted(groups)
+
+
+def test_python_int_lists_stay_exact():
+    keys = [1, 2**63 + 1, 2**63 + 2, 2**63 + 3]
+    index = PGMIndex(keys)
+    assert index.keys.dtype == np.uint64
+    assert index.keys.tolist() == keys
+    assert index.lower_bound([0, 2**63 + 2, 2**64 - 1]).tolist() == [0, 2, 4]
+    assert index.lower_bound([]).tolist() == []
+    with pytest.raises(ValueError, match="fit neither int64 nor uint64"):
+        PGMIndex([-1, 2**64 - 1])
+    with pytest.raises(ValueError, match="epsilon must be <= 1099511627776"):
+        PGMIndex(keys, epsilon=2**63)
+    with pytest.raises(ValueError, match="branching must be <= 16777216"):
+        RMI(keys, branching=2**40)
+    # A query outside int64 is clipped to the nearest int64 value, not to 0.
+    signed = PGMIndex(np.array([-5, 0, 5], dtype=np.int64))
+    assert signed.trace(np.uint64(2**63)).query == 2**63 - 1

@@ -20,6 +20,7 @@ import concurrent.futures
 import dataclasses
 import enum
 import logging
+import reprlib
 import threading
 import time
 import traceback
@@ -307,7 +308,8 @@ class Runner:
         try:
             result = self.search.apply_steering(call.action, call.arguments)
         except Exception as error:
-            logger.warning("steering call %s(%s) failed: %r", call.action, call.arguments, error)
+            logger.warning("steering call %s(%s) failed: %r", call.action,
+                           reprlib.repr(call.arguments), error)
             call.future.set_exception(error)
             if reraise:
                 raise   # the caller sees it; subscribers would show it a second time

@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import numbers
 from typing import Any
 
 import numba
@@ -53,7 +52,7 @@ import numpy as np
 
 from workbench.core.validation import check_float, check_int
 from workbench.index.base import LearnedIndex, LookupTrace, ModelLines
-from workbench.index.keys import FLOAT_EXACT_LIMIT, check_keys, convert_queries
+from workbench.index.keys import MAX_NODE_KEYS, check_keys, convert_inserts, convert_queries
 from workbench.index.pgm import key_space, model_space
 
 SLOT_LIMIT = 2.0**62             # model outputs are clipped to +-2^62 before floor, to fit int64
@@ -454,85 +453,6 @@ def _check_density(density: Any) -> tuple[float, float]:
     return lower, upper
 
 
-def _is_integer(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
-
-
-def _is_real(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
-
-
-def _convert_inserts(values: Any, key_dtype: np.dtype) -> np.ndarray:
-    """Convert keys to insert to ``key_dtype`` exactly, or raise naming the first bad value."""
-    array = None
-    if isinstance(values, (list, tuple)) and not any(isinstance(v, (list, tuple, np.ndarray))
-                                                     for v in values):
-        bad = [v for v in values if not _is_real(v)]
-        if bad:
-            raise TypeError(f"keys to insert must be integers or floats, got {bad[0]!r} of type "
-                            f"{type(bad[0]).__name__}; pass a numeric array.")
-        if values and all(_is_integer(v) for v in values):
-            # numpy would turn [-1, 2**64 - 1] into float64; keep Python integers exact.
-            array = np.array([int(v) for v in values], dtype=object)
-    if array is None:
-        array = np.asarray(values)
-    if array.ndim == 0:
-        array = array.reshape(1)
-    if array.ndim != 1:
-        raise ValueError(f"keys to insert must be a scalar or a 1-D array, got shape "
-                         f"{array.shape}; pass a flat array.")
-    if array.dtype == object:
-        bad = [v for v in array.tolist() if not _is_integer(v)]
-        if bad:
-            raise TypeError(f"keys to insert of dtype object must be Python integers, got "
-                            f"{bad[0]!r} of type {type(bad[0]).__name__}; pass a numeric array.")
-    if array.size == 0:
-        return np.zeros(0, dtype=key_dtype)
-    if array.dtype.kind not in "iufO":
-        raise TypeError(f"keys to insert must be integers or floats, got {array[0].item()!r} of "
-                        f"dtype {array.dtype}; pass values of the index's dtype {key_dtype}.")
-
-    if key_dtype.kind == "f":
-        if array.dtype.kind == "f":
-            converted = array.astype(np.float64)
-            nan = np.flatnonzero(np.isnan(converted))
-            if nan.size:
-                raise ValueError(f"keys to insert contain NaN at position {int(nan[0])}; "
-                                 f"remove NaN values.")
-            return converted
-        # Integers: only those within 2^53 are certain to be exact in float64.
-        for position, value in enumerate(array.tolist()):
-            if abs(int(value)) > FLOAT_EXACT_LIMIT:
-                raise ValueError(f"key to insert {value} at position {position} is beyond 2**53 "
-                                 f"and may not be exact in float64 keys; pass float values.")
-        return array.astype(np.float64)
-
-    if array.dtype.kind == "f":
-        position = 0
-        fractional = np.flatnonzero(~np.isfinite(array) | (array != np.floor(array)))
-        if fractional.size:
-            position = int(fractional[0])
-        raise TypeError(f"keys to insert into {key_dtype} keys must be integers, got "
-                        f"{array[position].item()!r} at position {position} (dtype "
-                        f"{array.dtype}); pass an integer array.")
-    info = np.iinfo(key_dtype)
-    if array.dtype == object:
-        outside = [i for i, v in enumerate(array.tolist()) if not info.min <= v <= info.max]
-    else:
-        low = np.zeros(array.size, bool)
-        if info.min == 0 and array.dtype.kind == "i":
-            low = array < 0
-        high = (array > np.uint64(info.max) if array.dtype == np.uint64 and info.max < 2**64 - 1
-                else np.zeros(array.size, bool))
-        outside = np.flatnonzero(low | high).tolist()
-    if outside:
-        position = outside[0]
-        value = array.tolist()[position]
-        raise ValueError(f"key to insert {value} at position {position} does not fit "
-                         f"{key_dtype}; pass values in [{info.min}, {info.max}].")
-    return array.astype(key_dtype)
-
-
 class ALEXIndex(LearnedIndex):
     """An updatable learned index: a tree of linear models over gapped arrays (ALEX).
 
@@ -580,7 +500,8 @@ class ALEXIndex(LearnedIndex):
     def __init__(self, keys: Any, *, max_node_keys: int = 4096,
                  density: tuple[float, float] = (0.6, 0.8), sort: bool = False) -> None:
         sorted_keys = check_keys(keys, sort=sort)
-        self.max_node_keys = check_int("max_node_keys", max_node_keys, minimum=2)
+        self.max_node_keys = check_int("max_node_keys", max_node_keys, minimum=2,
+                                       maximum=MAX_NODE_KEYS)
         self.density = _check_density(density)
         self.dtype = sorted_keys.dtype
         self._model_dtype = model_space(sorted_keys[:0]).dtype
@@ -698,7 +619,7 @@ class ALEXIndex(LearnedIndex):
         for NaN, for integers outside the dtype's range and for a wrong shape,
         and ``TypeError`` for non-integer values into integer keys.
         """
-        new = model_space(_convert_inserts(keys, self.dtype))
+        new = model_space(convert_inserts(keys, self.dtype))
         if new.size == 0:
             return
         self._layout = None

@@ -26,7 +26,7 @@ import numpy as np
 from workbench.core import Search, steering
 from workbench.core.validation import check_choice, check_float, check_int
 from workbench.index.base import LearnedIndex, LookupTrace, ModelLines
-from workbench.index.keys import check_keys
+from workbench.index.keys import MAX_BRANCHING, MAX_EPSILON, check_keys
 from workbench.index.kernels import first_positions
 from workbench.index.pgm import PGMIndex, key_space, model_space
 from workbench.index.pla import segment_block
@@ -162,13 +162,14 @@ class IndexBuild(Search):
         super().__init__()
         self.keys = check_keys(keys, sort=sort)
         self.structure = check_choice("structure", structure, STRUCTURES)
-        self.epsilon = check_int("epsilon", epsilon, minimum=1)
-        self.branching = check_int("branching", branching, minimum=1)
+        self.epsilon = check_int("epsilon", epsilon, minimum=1, maximum=MAX_EPSILON)
+        self.branching = check_int("branching", branching, minimum=1, maximum=MAX_BRANCHING)
         self.root = check_choice("root", root, ROOT_MODELS)
         self.sample_rate = check_float("sample_rate", sample_rate, minimum=0.0, maximum=1.0,
                                        exclusive_minimum=True)
         self.segments_per_step = (None if segments_per_step is None else
-                                  check_int("segments_per_step", segments_per_step, minimum=1))
+                                  check_int("segments_per_step", segments_per_step, minimum=1,
+                                            maximum=MAX_BRANCHING))
         self.index: LearnedIndex | None = None
         self.history: list[BuildRecord] = []
         self.sweep: list[BuildRecord] = []
@@ -313,13 +314,13 @@ class IndexBuild(Search):
     @steering
     def set_epsilon(self, epsilon: int) -> None:
         """Set the error bound and restart the build."""
-        self.epsilon = check_int("epsilon", epsilon, minimum=1)
+        self.epsilon = check_int("epsilon", epsilon, minimum=1, maximum=MAX_EPSILON)
         self._restart()
 
     @steering
     def set_branching(self, branching: int) -> None:
         """Set the number of RMI leaves and restart the build."""
-        self.branching = check_int("branching", branching, minimum=1)
+        self.branching = check_int("branching", branching, minimum=1, maximum=MAX_BRANCHING)
         self._restart()
 
     @steering
@@ -377,7 +378,8 @@ class IndexBuild(Search):
             raise ValueError(f"structure {self.structure!r} has no error bound or branching "
                              f"factor to sweep; switch to another structure with set_structure "
                              f"(for sample rates use workbench.index.sampling_tradeoff).")
-        values = [check_int("epsilons", value, minimum=1) for value in np.atleast_1d(epsilons)]
+        values = [check_int("epsilons", value, minimum=1, maximum=MAX_EPSILON)
+                  for value in np.atleast_1d(epsilons)]
         if not values:
             raise ValueError("epsilons is empty; pass error bounds such as (16, 64, 256).")
         saved = (self.epsilon, self.branching)

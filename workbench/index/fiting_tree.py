@@ -31,10 +31,12 @@ import numba
 import numpy as np
 
 from workbench.core.validation import check_int
-from workbench.index.base import SORTED_BATCH_MIN, LearnedIndex, Lookup, ModelLines, sort_order
+from workbench.index.base import (SORTED_BATCH_MIN, LearnedIndex, Lookup, ModelLines,
+                                  sort_order)
 from workbench.index.kernels import (first_positions, lower_bound_in, window_around,
                                      windowed_lower_bound)
-from workbench.index.keys import FLOAT_EXACT_LIMIT, check_keys, convert_queries
+from workbench.index.keys import (MAX_EPSILON, MAX_NODE_KEYS, check_keys, convert_inserts,
+                                  convert_queries)
 from workbench.index.pgm import key_space, model_space
 
 logger = logging.getLogger(__name__)
@@ -161,8 +163,8 @@ class FITingTree(LearnedIndex):
     def __init__(self, keys: Any, *, epsilon: int = 64, buffer_size: int = 256,
                  sort: bool = False) -> None:
         data = check_keys(keys, sort=sort)
-        self.epsilon = check_int("epsilon", epsilon, minimum=1)
-        self.buffer_size = check_int("buffer_size", buffer_size, minimum=1)
+        self.epsilon = check_int("epsilon", epsilon, minimum=1, maximum=MAX_EPSILON)
+        self.buffer_size = check_int("buffer_size", buffer_size, minimum=1, maximum=MAX_NODE_KEYS)
         self.merges = 0
         self._data = data
         self._buffer = data[:0].copy()
@@ -283,25 +285,7 @@ class FITingTree(LearnedIndex):
 
     def _convert_new_keys(self, keys: Any) -> np.ndarray:
         """Return inserted ``keys`` sorted, in the index's dtype, or raise if they do not fit."""
-        values = check_keys(keys, sort=True)
-        dtype = self._data.dtype
-        if values.dtype == dtype or values.size == 0:
-            return values.astype(dtype)
-        if dtype.kind == "f":
-            if values.dtype.kind == "f" or np.abs(values.astype(object)).max() <= FLOAT_EXACT_LIMIT:
-                return values.astype(dtype)
-            raise TypeError("integer keys beyond 2**53 cannot be inserted exactly into an index "
-                            "of float64 keys; pass float keys.")
-        if values.dtype.kind == "f":
-            raise TypeError(f"keys of dtype float64 cannot be inserted exactly into an index of "
-                            f"{dtype} keys; pass integers of dtype {dtype}.")
-        info = np.iinfo(dtype)
-        low, high = int(values[0]), int(values[-1])
-        if low < info.min or high > info.max:
-            bad = low if low < info.min else high
-            raise ValueError(f"keys must fit in {dtype} ([{info.min}, {info.max}]), got {bad}; "
-                             f"remove keys out of that range.")
-        return values.astype(dtype)
+        return np.sort(convert_inserts(keys, self._data.dtype), kind="stable")
 
     def _merge(self, overflowing: np.ndarray) -> None:
         """Merge each ``overflowing`` segment's buffer into its keys and segment them again."""

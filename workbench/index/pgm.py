@@ -18,7 +18,7 @@ import numpy as np
 
 from workbench.core.validation import check_int
 from workbench.index.base import LearnedIndex, ModelLines
-from workbench.index.keys import check_keys, key_space, model_space
+from workbench.index.keys import MAX_EPSILON, check_keys, key_space, model_space
 from workbench.index.kernels import (first_positions, seek_segment, window_around,
                                      windowed_lower_bound)
 from workbench.index.pla import segment_points
@@ -113,8 +113,9 @@ class PGMIndex(LearnedIndex):
     def __init__(self, keys: Any, *, epsilon: int = 64, epsilon_recursive: int = 4,
                  sort: bool = False) -> None:
         self.keys = check_keys(keys, sort=sort)
-        self.epsilon = check_int("epsilon", epsilon, minimum=1)
-        self.epsilon_recursive = check_int("epsilon_recursive", epsilon_recursive, minimum=1)
+        self.epsilon = check_int("epsilon", epsilon, minimum=1, maximum=MAX_EPSILON)
+        self.epsilon_recursive = check_int("epsilon_recursive", epsilon_recursive, minimum=1,
+                                           maximum=MAX_EPSILON)
         self.levels: list[Level] = []
         self._build()
 
@@ -129,8 +130,9 @@ class PGMIndex(LearnedIndex):
         """
         index = cls.__new__(cls)
         index.keys = keys
-        index.epsilon = check_int("epsilon", epsilon, minimum=1)
-        index.epsilon_recursive = check_int("epsilon_recursive", epsilon_recursive, minimum=1)
+        index.epsilon = check_int("epsilon", epsilon, minimum=1, maximum=MAX_EPSILON)
+        index.epsilon_recursive = check_int("epsilon_recursive", epsilon_recursive, minimum=1,
+                                            maximum=MAX_EPSILON)
         index.levels = []
         index._build(level0)
         return index

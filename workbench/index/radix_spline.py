@@ -35,7 +35,7 @@ import numpy as np
 from workbench.core.validation import check_int
 from workbench.index.base import LearnedIndex, ModelLines
 from workbench.index.kernels import first_positions, window_around, windowed_lower_bound
-from workbench.index.keys import check_keys
+from workbench.index.keys import MAX_EPSILON, check_keys
 from workbench.index.pgm import key_space, model_space
 
 # The table has up to 2^radix_bits + 1 entries of 4 bytes, so 28 bits take 1 GiB.
@@ -207,7 +207,7 @@ class RadixSpline(LearnedIndex):
     def __init__(self, keys: Any, *, epsilon: int = 32, radix_bits: int = 18,
                  sort: bool = False) -> None:
         self.keys = check_keys(keys, sort=sort)
-        self.epsilon = check_int("epsilon", epsilon, minimum=1)
+        self.epsilon = check_int("epsilon", epsilon, minimum=1, maximum=MAX_EPSILON)
         self.radix_bits = check_int("radix_bits", radix_bits, minimum=0, maximum=MAX_RADIX_BITS)
         self._build()
 

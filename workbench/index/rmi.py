@@ -18,7 +18,7 @@ import numpy as np
 from workbench.core.validation import check_choice, check_int
 from workbench.index.base import LearnedIndex, ModelLines
 from workbench.index.kernels import first_positions, window_around, windowed_lower_bound
-from workbench.index.keys import check_keys
+from workbench.index.keys import MAX_BRANCHING, check_keys
 from workbench.index.pgm import model_space
 
 ROOT_MODELS = ("linear", "cubic", "radix")
@@ -104,7 +104,7 @@ class RMI(LearnedIndex):
     def __init__(self, keys: Any, *, branching: int = 1024, root: str = "linear",
                  sort: bool = False) -> None:
         self.keys = check_keys(keys, sort=sort)
-        self.branching = check_int("branching", branching, minimum=1)
+        self.branching = check_int("branching", branching, minimum=1, maximum=MAX_BRANCHING)
         self.root = check_choice("root", root, ROOT_MODELS)
         self.fit_root()
         self.fit_leaves()
@@ -115,7 +115,7 @@ class RMI(LearnedIndex):
         """Return an RMI whose stages are fitted later, by :meth:`fit_root` then :meth:`fit_leaves`."""
         index = cls.__new__(cls)
         index.keys = check_keys(keys, sort=sort)
-        index.branching = check_int("branching", branching, minimum=1)
+        index.branching = check_int("branching", branching, minimum=1, maximum=MAX_BRANCHING)
         index.root = check_choice("root", root, ROOT_MODELS)
         return index
 
@@ -143,7 +143,8 @@ class RMI(LearnedIndex):
             np.zeros(0, np.uint64), np.zeros(0, np.int64))
         values = unique.astype(np.float64)
         self._low = float(values[0]) if n else 0.0
-        self._span = float(values[-1] - values[0]) if n else 1.0
+        with np.errstate(invalid="ignore", over="ignore"):     # inf - inf for infinite keys
+            self._span = float(values[-1] - values[0]) if n else 1.0
         if not np.isfinite(self._span) or self._span <= 0:
             self._span = 1.0
         x = self._features(unique) if n else values
