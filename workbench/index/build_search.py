@@ -360,7 +360,12 @@ class IndexBuild(Search):
 
     @steering
     def lookup(self, key: Any) -> LookupTrace:
-        """Look up one key in the finished index and keep its trace for the snapshot."""
+        """Look up one key in the finished index and keep its trace for the snapshot.
+
+        NOTE: the steering log stores arguments as JSON, which has no NaN or
+        infinity, so such a float key raises ``ValueError`` here; pass it to
+        ``search.index.trace`` directly.
+        """
         if not self.done:
             raise ValueError(f"the index is still being built (phase {self._phase!r}); "
                              f"step until the search is done, then look up a key.")
