@@ -142,6 +142,7 @@ class KernelChannelMonitor:
 
     counts: collections.Counter = dataclasses.field(default_factory=collections.Counter)
     channel_urls: list[str] = dataclasses.field(default_factory=list)
+    error_texts: list[str] = dataclasses.field(default_factory=list)
 
     def attach(self, page: Any) -> None:
         page.on("websocket", self._on_websocket)
@@ -156,6 +157,13 @@ class KernelChannelMonitor:
     def _on_frame(self, payload: str | bytes) -> None:
         msg_type = kernel_message_type(payload)
         self.counts[msg_type or "(undecoded frame)"] += 1
+        if msg_type == "error":
+            # Keep the exception's name and value for failure messages; an error
+            # from a widget message handler has no cell output to show it.
+            text = payload if isinstance(payload, str) else payload.decode("utf-8", "replace")
+            start = text.find('"traceback"')
+            start = start if start >= 0 else text.find('"ename"')
+            self.error_texts.append(text[start:start + 30000] if start >= 0 else text[-30000:])
 
 
 @dataclasses.dataclass

@@ -300,21 +300,32 @@ class IndexPanel(Panel):
         self._render_last_mile(snapshot)
         self.info.value = self._info(snapshot)
 
+    # The figures get Python lists, not numpy arrays. plotly 7.1 sends numpy arrays
+    # to the browser as typed arrays, and when the browser sends back its trace
+    # defaults, plotly's FigureWidget compares such an array with ``not`` and
+    # raises "truth value of an array is ambiguous" in the kernel.
+
     def _render_curve(self, snapshot: IndexSnapshot, low: float | None,
                       high: float | None) -> None:
         keys_trace, cone_trace, model_trace, root_trace, window_trace = self.curve.data
+        # Every trace gets its name in each update: when a batch renames only some
+        # traces, the browser shows the others unnamed (seen with plotly 7.1).
         x, y = downsample_curve(snapshot.keys, low, high)
-        keys_trace.update(x=x, y=y, mode="lines+markers" if len(x) < 200 else "lines")
+        keys_trace.update(x=x.tolist(), y=y.tolist(),
+                          mode="lines+markers" if len(x) < 200 else "lines",
+                          name="keys")
         chosen = visible_models(snapshot.lines, low, high)
         line_x, line_y, cone_x, cone_y = model_traces(snapshot.lines, chosen)
         color = STRUCTURE_COLORS[snapshot.structure]
         model_trace.update(x=line_x, y=line_y, line=dict(color=color, width=2),
                            name=f"models ({len(chosen)} of {len(snapshot.lines)} drawn)")
-        cone_trace.update(x=cone_x, y=cone_y)
+        cone_trace.update(x=cone_x, y=cone_y, name="error cone")
         if snapshot.root_curve is not None and snapshot.phase != "done":
-            root_trace.update(x=snapshot.root_curve[0], y=snapshot.root_curve[1], visible=True)
+            root_trace.update(x=snapshot.root_curve[0].tolist(),
+                              y=snapshot.root_curve[1].tolist(), visible=True,
+                              name="root model")
         else:
-            root_trace.update(x=[], y=[], visible=False)
+            root_trace.update(x=[], y=[], visible=False, name="root model")
         lookup = snapshot.lookup
         if lookup is not None:
             key = float(lookup.query)
@@ -322,7 +333,7 @@ class IndexPanel(Panel):
                                                             lookup.predicted], visible=True,
                                 name=f"lookup window [{lookup.lo}, {lookup.hi})")
         else:
-            window_trace.update(x=[], y=[], visible=False)
+            window_trace.update(x=[], y=[], visible=False, name="lookup window")
 
     def _render_errors(self, snapshot: IndexSnapshot) -> None:
         bar = self.errors_figure.data[0]
@@ -330,7 +341,8 @@ class IndexPanel(Panel):
             bar.update(x=[], y=[])
             return
         counts, edges = np.histogram(snapshot.errors, bins=60)
-        bar.update(x=(edges[:-1] + edges[1:]) / 2, y=counts, width=np.diff(edges))
+        bar.update(x=((edges[:-1] + edges[1:]) / 2).tolist(), y=counts.tolist(),
+                   width=np.diff(edges).tolist())
 
     def _render_sweep(self, snapshot: IndexSnapshot) -> None:
         records = list(snapshot.sweep) + list(snapshot.history)
@@ -357,6 +369,7 @@ class IndexPanel(Panel):
                 trace.update(x=[], y=[])
             self.last_mile.layout.title = "last-mile search (look up a key to see it)"
             return
+
         keys = snapshot.keys
         hi = max(lookup.hi, lookup.lo + 1)
         start = max(lookup.lo - LAST_MILE_PADDING, 0)
@@ -364,17 +377,21 @@ class IndexPanel(Panel):
         # A fallback search probes far outside the window; show only probes near it.
         probes = [p for p in lookup.probes if start <= p < stop]
         order = [str(i + 1) for i, p in enumerate(lookup.probes) if start <= p < stop]
+
         shown = np.arange(start, stop)
-        keys_trace.update(x=shown, y=keys[shown].astype(np.float64))
+        keys_trace.update(x=shown.tolist(), y=keys[shown].astype(np.float64).tolist())
         low_key = float(keys[start]) if stop > start else float(lookup.query)
         high_key = float(keys[stop - 1]) if stop > start else float(lookup.query)
         window_trace.update(x=[lookup.lo - 0.5, hi - 0.5, hi - 0.5, lookup.lo - 0.5,
                                lookup.lo - 0.5],
                             y=[low_key, low_key, high_key, high_key, low_key])
-        probes_trace.update(x=probes, y=keys[probes].astype(np.float64) if probes else [],
+        probes_trace.update(x=probes, y=keys[probes].astype(np.float64).tolist() if probes else [],
                             text=order)
         predicted_trace.update(x=[lookup.predicted, lookup.predicted], y=[low_key, high_key])
-        verdict = "window missed, searched the whole array" if lookup.fallback else "found in window"
+
+        verdict = "found in window"
+        if lookup.fallback:
+            verdict = "window missed, searched the whole array"
         self.last_mile.layout.title = (f"key {lookup.query}: predicted {lookup.predicted:.1f}, "
                                        f"window [{lookup.lo}, {lookup.hi}), "
                                        f"{len(lookup.probes)} probes, position {lookup.position} "
