@@ -182,7 +182,7 @@ def test_bad_arguments_rejected():
         ALEXIndex(keys, density=(0.8, 0.6))
     with pytest.raises(ValueError, match=r"density\[1\] must be <= 1.0"):
         ALEXIndex(keys, density=(0.5, 1.5))
-    with pytest.raises(ValueError, match=r"density\[0\] must be > 0.0"):
+    with pytest.raises(ValueError, match=r"density\[0\] must be >= 0.05"):
         ALEXIndex(keys, density=(0.0, 0.5))
     with pytest.raises(TypeError, match="density must be a pair"):
         ALEXIndex(keys, density=0.7)

@@ -105,3 +105,9 @@ def test_sampled_empty_and_single_key():
     assert len(empty.models()) == 0
     single = SampledIndex(np.array([9, 9], dtype=np.uint64))
     assert single.lower_bound(np.array([0, 9, 10], dtype=np.uint64)).tolist() == [0, 0, 2]
+
+
+def test_tradeoff_rejects_a_single_rate():
+    keys = np.arange(100, dtype=np.uint64)
+    with pytest.raises(TypeError, match="sequence of rates"):
+        sampling_tradeoff(keys, sample_rates=0.1)

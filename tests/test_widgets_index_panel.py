@@ -138,3 +138,19 @@ class _Other(IndexBuild.__mro__[1]):      # any Search that is not an IndexBuild
 
     def snapshot(self):
         return None
+
+
+def test_long_and_empty_input_errors_stay_short():
+    search, runner, panel = make_panel(keys=np.array([], dtype=np.uint64))
+    runner.run()
+    panel.lookup_key.value = "9" * 100_000 + "x"
+    with pytest.raises(ValueError, match="is not an integer") as raised:
+        panel.look_up()
+    assert len(str(raised.value)) < 200
+    panel.lookup_key.value = "6"
+    panel.look_up()
+    runner.wait(timeout=30)
+    with pytest.raises(ValueError, match="no keys"):
+        panel.zoom_to_lookup()
+    with pytest.raises(ValueError, match="structure must be one of"):
+        search.set_structure(np.array(["pgm", "rmi"]))

@@ -7,6 +7,7 @@ points, over the visible key range only, so zooming in (with the mouse or
 
 from __future__ import annotations
 
+import reprlib
 from typing import Any
 
 import ipywidgets as w
@@ -228,6 +229,9 @@ class IndexPanel(Panel):
                                  "to insert.")
             low, high = current[0], current[-1]
             count = int(self.insert_random.value)
+            if current.dtype.kind == "f" and not np.isfinite(float(high) - float(low)):
+                raise ValueError(f"the key range [{low}, {high}] is too wide to draw random "
+                                 f"float keys from; type the keys to insert.")
             if current.dtype.kind == "f":
                 keys = self._rng.uniform(low, high, size=count)
             else:
@@ -242,8 +246,8 @@ class IndexPanel(Panel):
             return float(text) if dtype.kind == "f" else int(text)
         except ValueError:
             kind = "a float" if dtype.kind == "f" else "an integer"
-            raise ValueError(f"key {text!r} is not {kind}; the keys are {dtype}, so type "
-                             f"{kind}.") from None
+            raise ValueError(f"key {reprlib.repr(text)} is not {kind}; the keys are {dtype}, "
+                             f"so type {kind}.") from None
 
     # ----- zoom -----------------------------------------------------------
 
@@ -266,6 +270,8 @@ class IndexPanel(Panel):
         if snapshot is None or snapshot.lookup is None:
             raise ValueError("no key has been looked up yet; type a key and press Look up.")
         keys = snapshot.keys
+        if keys.size == 0:
+            raise ValueError("the index has no keys, so there is nothing to zoom to.")
         trace = snapshot.lookup
         first = max(trace.lo - LAST_MILE_PADDING, 0)
         last = min(max(trace.hi, trace.lo + 1) + LAST_MILE_PADDING, keys.size) - 1
@@ -329,8 +335,10 @@ class IndexPanel(Panel):
         lookup = snapshot.lookup
         if lookup is not None:
             key = float(lookup.query)
+            # A query far outside the keys can predict far outside [0, n]; clip for drawing.
+            predicted = min(max(lookup.predicted, 0.0), float(snapshot.keys.size))
             window_trace.update(x=[key, key, None, key], y=[lookup.lo, lookup.hi, None,
-                                                            lookup.predicted], visible=True,
+                                                            predicted], visible=True,
                                 name=f"lookup window [{lookup.lo}, {lookup.hi})")
         else:
             window_trace.update(x=[], y=[], visible=False, name="lookup window")

@@ -8,6 +8,7 @@ value and states what to pass instead.
 from __future__ import annotations
 
 import numbers
+import reprlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -16,7 +17,7 @@ def check_int(name: str, value: Any, *, minimum: int | None = None,
               maximum: int | None = None) -> int:
     """Return ``value`` as an ``int`` after checking its type and range."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r} "
+        raise TypeError(f"{name} must be an integer, got {reprlib.repr(value)} "
                         f"of type {type(value).__name__}; pass a whole number.")
     value = int(value)
     if minimum is not None and value < minimum:
@@ -32,7 +33,7 @@ def check_float(name: str, value: Any, *, minimum: float | None = None,
                 maximum: float | None = None, exclusive_minimum: bool = False) -> float:
     """Return ``value`` as a finite ``float`` after checking its type and range."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r} "
+        raise TypeError(f"{name} must be a real number, got {reprlib.repr(value)} "
                         f"of type {type(value).__name__}.")
     value = float(value)
     if value != value or value in (float("inf"), float("-inf")):
@@ -49,12 +50,20 @@ def check_float(name: str, value: Any, *, minimum: float | None = None,
     return value
 
 
+def _same_choice(value: Any, choice: Any) -> bool:
+    """Return ``value == choice`` as a bool, False where the comparison is not a bool (arrays)."""
+    try:
+        return bool(value == choice)
+    except (TypeError, ValueError):
+        return False
+
+
 def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
     """Return ``value`` if it is one of ``choices``."""
     choices = tuple(choices)
-    if value not in choices:
+    if not any(_same_choice(value, choice) for choice in choices):
         options = ", ".join(repr(choice) for choice in choices)
-        raise ValueError(f"{name} must be one of {options}; got {value!r}.")
+        raise ValueError(f"{name} must be one of {options}; got {reprlib.repr(value)}.")
     return value
 
 

@@ -439,13 +439,17 @@ class _Layout:
     nodes: tuple             # start, capacity, first, slope, intercept, indexed by data node id
 
 
+MIN_DENSITY = 0.05   # at most 20 slots per key
+
+
 def _check_density(density: Any) -> tuple[float, float]:
     try:
         lower, upper = density
     except (TypeError, ValueError):
         raise TypeError(f"density must be a pair (lower, upper), got {density!r}; "
                         f"pass for example (0.6, 0.8).") from None
-    lower = check_float("density[0]", lower, minimum=0.0, exclusive_minimum=True)
+    # A lower bound near 0 would size a node's gapped array at count / lower slots.
+    lower = check_float("density[0]", lower, minimum=MIN_DENSITY)
     upper = check_float("density[1]", upper, maximum=1.0)
     if not lower < upper:
         raise ValueError(f"density must satisfy 0 < lower < upper <= 1, got {density!r}; "

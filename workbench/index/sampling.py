@@ -243,6 +243,9 @@ def sampling_tradeoff(keys: Any, *, base: str = "pgm", sample_rates=(1.0, 0.1, 0
     and ``size_bytes``.
     """
     keys = check_keys(keys)
+    if isinstance(sample_rates, (int, float)):
+        raise TypeError(f"sample_rates must be a sequence of rates, got the number "
+                        f"{sample_rates}; pass for example ({sample_rates},).")
     if not sample_rates:
         raise ValueError("sample_rates is empty; pass rates in (0, 1] such as (0.1, 0.01).")
     repeats = check_int("repeats", repeats, minimum=1)
