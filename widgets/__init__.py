@@ -1,5 +1,6 @@
 """Notebook panels that drive and show workbench searches (ipywidgets + plotly)."""
 
+from widgets.attention_panel import AttentionPanel
 from widgets.base import Panel
 from widgets.bo_panel import BOPanel
 from widgets.hyperband_panel import HyperbandPanel
@@ -7,4 +8,4 @@ from widgets.index_panel import IndexPanel
 from widgets.race_panel import RacePanel
 from widgets.study_panel import StudyPanel
 
-__all__ = ["BOPanel", "HyperbandPanel", "IndexPanel", "Panel", "RacePanel", "StudyPanel"]
+__all__ = ["AttentionPanel", "BOPanel", "HyperbandPanel", "IndexPanel", "Panel", "RacePanel", "StudyPanel"]
