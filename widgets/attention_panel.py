@@ -9,7 +9,6 @@ search's attention rows, or one chosen validation row with its prediction.
 
 from __future__ import annotations
 
-from typing import Any
 
 import ipywidgets as w
 import numpy as np

@@ -3,7 +3,7 @@
 One step of :class:`CTRTraining` trains ``batches_per_step`` mini-batches
 (continuing across epoch boundaries) and then scores the validation split,
 so a panel can draw the loss and AUC curves and the attention maps as they
-change. The weights with the best validation AUC are kept; training stops
+change. The weights with the best validation AUC are kept. Training stops
 after ``max_epochs`` epochs, after ``patience`` evaluations without a
 better AUC, on request, or when the loss stops being finite.
 
