@@ -1,0 +1,16 @@
+"""Neural architecture search: the DARTS cell search space, its supernet and genotypes."""
+
+from workbench.nas.cell import MixedOp, SearchCell
+from workbench.nas.genotype import Genotype, count_edges, derive_genotype
+from workbench.nas.operations import (
+    CPU_OPERATIONS,
+    DARTS_OPERATIONS,
+    PARAMETER_FREE,
+    build_operation,
+    check_operations,
+)
+from workbench.nas.supernet import Supernet
+
+__all__ = ["CPU_OPERATIONS", "DARTS_OPERATIONS", "Genotype", "MixedOp", "PARAMETER_FREE",
+           "SearchCell", "Supernet", "build_operation", "check_operations", "count_edges",
+           "derive_genotype"]
