@@ -138,3 +138,27 @@ def test_bad_input_is_rejected():
     with pytest.raises(ValueError, match="row must be <="):
         search.select_row(10**6)
     assert len(search.steering_log) == 0
+
+
+def test_bad_labels_are_rejected_when_the_data_is_built():
+    data = xor_data(500)
+    splits = (data.train, data.validation, data.test)
+    columns = (data.categorical, data.numeric, data.multi, "bad")
+    with pytest.raises(ValueError, match="y_train"):
+        CTRData(*splits, np.where(data.y_train == 1, 2, 0), data.y_validation, data.y_test,
+                *columns)
+    with pytest.raises(ValueError, match="y_validation"):
+        CTRData(*splits, data.y_train, data.y_validation.astype(float) * np.nan, data.y_test,
+                *columns)
+    with pytest.raises(ValueError, match="both classes"):
+        CTRData(*splits, data.y_train, np.zeros_like(data.y_validation), data.y_test, *columns)
+    with pytest.raises(ValueError, match="y_test"):
+        CTRData(*splits, data.y_train, data.y_validation, data.y_test.astype(str), *columns)
+
+
+def test_building_a_search_leaves_the_global_generator_alone():
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    CTRTraining(xor_data(500), "autoint", embedding_dim=4, seed=7)
+    torch.testing.assert_close(torch.rand(3), expected)

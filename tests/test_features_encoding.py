@@ -642,3 +642,21 @@ def test_criteo_ctr_seed_reproducible(criteo):
     pd.testing.assert_frame_equal(again.validation, criteo.validation)
     np.testing.assert_array_equal(again.y_train, criteo.y_train)
     assert not other.validation.equals(criteo.validation)
+
+
+def test_all_unseen_column_logs_a_warning(caplog):
+    import logging
+
+    from workbench.features import FieldEncoder
+
+    frame = pd.DataFrame({"age": [25, 30, 35] * 10, "city": ["a", "b", "c"] * 10})
+    encoder = FieldEncoder(categorical=["age", "city"]).fit(frame)
+    with caplog.at_level(logging.WARNING, logger="workbench.features.encoding"):
+        encoded = encoder.transform(frame.assign(age=frame["age"].astype(str)))
+    assert not encoded.categorical[:, 0].any()
+    assert any("every value of column 'age' is unseen" in record.message
+               for record in caplog.records)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="workbench.features.encoding"):
+        encoder.transform(frame)
+    assert caplog.records == []

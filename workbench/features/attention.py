@@ -16,6 +16,7 @@ states of its feature graph.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -52,7 +53,13 @@ class PairMasking:
                              persistent=False)
 
     def block_pairs(self, pairs) -> None:
-        """Block the interaction of each field pair ``(i, j)`` in ``pairs`` (field indices)."""
+        """Block the interaction of each field pair ``(i, j)`` in ``pairs`` (field indices).
+
+        A single pair such as ``(0, 1)`` is accepted as well as a list of pairs.
+        """
+        pairs = list(pairs)
+        if len(pairs) == 2 and all(isinstance(index, (int, np.integer)) for index in pairs):
+            pairs = [tuple(pairs)]
         for pair in pairs:
             if len(pair) != 2:
                 raise ValueError(f"each pair must be two field indices, got {pair!r}.")

@@ -72,7 +72,9 @@ class CTRData:
         columns = [*self.categorical, *self.numeric, *self.multi]
         for split in ("train", "validation", "test"):
             frame = getattr(self, split)
-            labels = getattr(self, f"y_{split}")
+            # Labels must be 0/1 in every split; a frozen dataclass sets them through object.
+            labels = binary_labels(getattr(self, f"y_{split}"), f"y_{split}")
+            object.__setattr__(self, f"y_{split}", labels)
             if not isinstance(frame, pd.DataFrame):
                 raise TypeError(f"{split} must be a pandas DataFrame, got {type(frame).__name__}.")
             if len(frame) != len(labels):
@@ -83,6 +85,11 @@ class CTRData:
             missing = [column for column in columns if column not in frame.columns]
             if missing:
                 raise ValueError(f"columns {missing} are listed but missing from {split}.")
+        if len(np.unique(self.y_validation)) < 2:
+            raise ValueError("y_validation must contain both classes 0 and 1, because the "
+                             "validation AUC drives early stopping; split the data differently.")
+        if len(self.train) == 0:
+            raise ValueError("train has no rows; pass at least one training row.")
 
     def field_encoder(self, **options: object) -> FieldEncoder:
         """Return an unfitted :class:`FieldEncoder` for these columns.

@@ -155,9 +155,12 @@ class CTRTraining(Search):
         self._n_train = len(train)
         self._attention_index = np.arange(min(attention_rows, len(self._y_validation)))
 
-        torch.manual_seed(self.seed)
         self.model_name = model
-        self.model = build_ctr_model(model, self.encoder.fields_, embedding_dim, **model_params)
+        # Seed the initial weights without changing the caller's global torch generator.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed)
+            self.model = build_ctr_model(model, self.encoder.fields_, embedding_dim,
+                                         **model_params)
         self.optimizer = torch.optim.Adam(
             self.model.parameters(),
             lr=check_float("learning_rate", learning_rate, minimum=0.0, exclusive_minimum=True),

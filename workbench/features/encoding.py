@@ -33,6 +33,7 @@ from workbench.core.validation import check_int
 from workbench.features.fields import OUT_OF_VOCABULARY, EncodedFields, FieldSpec
 
 logger = logging.getLogger(__name__)
+UNSEEN_WARNING_ROWS = 10   # rows needed before an all-unseen column is reported
 
 # Values of a multi-valued cell that are read as a list of items.
 LIST_TYPES = (list, tuple, np.ndarray)
@@ -190,6 +191,13 @@ class FieldEncoder(BaseEstimator):
         for j, column in enumerate(self.categorical_):
             values = _categorical_values(frame[column])
             categorical[:, j] = _lookup(self.vocabularies_[column], values, column)
+            present = frame[column].notna().to_numpy()
+            if present.sum() >= UNSEEN_WARNING_ROWS and not categorical[present, j].any():
+                # Every value unseen usually means a changed dtype ("25" against 25).
+                logger.warning("every value of column %r is unseen in training (first: %r), "
+                               "so all map to the out-of-vocabulary index; check the "
+                               "column's dtype against the training data",
+                               column, frame[column][present].iloc[0])
 
         numeric = np.zeros((n_rows, len(self.numeric_)), dtype=np.float32)
         for j, column in enumerate(self.numeric_):
