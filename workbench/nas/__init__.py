@@ -1,6 +1,20 @@
 """Neural architecture search: the DARTS cell search space, its supernet and genotypes."""
 
 from workbench.nas.cell import MixedOp, SearchCell
+from workbench.nas.darts import (
+    Darts,
+    DartsSnapshot,
+    ImageSplit,
+    arch_gradient,
+    digits_split,
+    edge_labels,
+    mnist_split,
+)
+from workbench.nas.evaluation import (
+    GenotypeNetwork,
+    evaluate_genotype,
+    random_genotype,
+)
 from workbench.nas.genotype import Genotype, count_edges, derive_genotype
 from workbench.nas.operations import (
     CPU_OPERATIONS,
@@ -14,3 +28,5 @@ from workbench.nas.supernet import Supernet
 __all__ = ["CPU_OPERATIONS", "DARTS_OPERATIONS", "Genotype", "MixedOp", "PARAMETER_FREE",
            "SearchCell", "Supernet", "build_operation", "check_operations", "count_edges",
            "derive_genotype"]
+__all__ += ["Darts", "DartsSnapshot", "GenotypeNetwork", "ImageSplit", "arch_gradient",
+            "digits_split", "edge_labels", "evaluate_genotype", "mnist_split", "random_genotype"]
