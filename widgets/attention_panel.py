@@ -125,18 +125,14 @@ class AttentionPanel(Panel):
         return [self.heatmap, self.bars, self.curves, self.ablation_figure]
 
     def build_controls(self) -> w.Widget:
-        def button(description: str, action, context: str) -> w.Button:
-            widget = w.Button(description=description, layout=w.Layout(width="auto"))
-            widget.on_click(self.guarded(action, context=context))
-            return widget
-
+        button = self.action_button
         return w.VBox([
-            w.HBox([self.view, self.row_input, button("Show row", self.show_row, "row")]),
+            w.HBox([self.view, self.row_input, button("Show row", self.show_row, context="row")]),
             w.HBox([self.layer, self.head]),
-            w.HBox([self.field, button("Remove field", self.remove_field, "ablation")]),
+            w.HBox([self.field, button("Remove field", self.remove_field, context="ablation")]),
             w.HBox([self.pair_first, self.pair_second,
-                    button("Block pair", self.block_pair, "ablation")]),
-            w.HBox([button("Stop early", self.stop_early, "stop")]),
+                    button("Block pair", self.block_pair, context="ablation")]),
+            w.HBox([button("Stop early", self.stop_early, context="stop")]),
             self.info,
         ])
 

@@ -119,6 +119,13 @@ class Panel(w.VBox):
         """Draw ``snapshot`` into the figures; called inside ``batch_update``."""
         raise NotImplementedError
 
+    def action_button(self, description: str, action: Callable[[], Any], *,
+                      context: str) -> w.Button:
+        """Return a button that runs ``action`` with its errors shown in the error area."""
+        button = w.Button(description=description, layout=w.Layout(width="auto"))
+        button.on_click(self.guarded(action, context=context))
+        return button
+
     # ----- errors ---------------------------------------------------------
 
     def show_error(self, context: str, error: BaseException, formatted: str | None = None) -> None:

@@ -149,20 +149,16 @@ class DartsPanel(Panel):
                 self.cell_diagram, self.curves]
 
     def build_controls(self) -> w.Widget:
-        def button(description: str, action, context: str) -> w.Button:
-            widget = w.Button(description=description, layout=w.Layout(width="auto"))
-            widget.on_click(self.guarded(action, context=context))
-            return widget
-
-        self.pin_button = button("Pin", self.pin, "pin")
-        self.forbid_edge_button = button("Forbid on edge", self.forbid_on_edge, "forbid")
+        button = self.action_button
+        self.pin_button = button("Pin", self.pin, context="pin")
+        self.forbid_edge_button = button("Forbid on edge", self.forbid_on_edge, context="forbid")
         self.forbid_everywhere_button = button("Forbid everywhere", self.forbid_everywhere,
-                                               "forbid")
-        self.reset_button = button("Reset edge", self.reset_edge, "reset edge")
-        self.arch_lr_button = button("Set", self.set_arch_lr, "arch lr")
-        self.temperature_button = button("Set", self.set_temperature, "temperature")
+                                               context="forbid")
+        self.reset_button = button("Reset edge", self.reset_edge, context="reset edge")
+        self.arch_lr_button = button("Set", self.set_arch_lr, context="arch lr")
+        self.temperature_button = button("Set", self.set_temperature, context="temperature")
         self.stop_derive_button = button("Stop and derive", self.stop_and_derive,
-                                         "stop and derive")
+                                         context="stop and derive")
         return w.VBox([
             self.genotype_cell,
             w.HBox([self.cell, self.edge, self.operation]),

@@ -177,20 +177,16 @@ class IndexPanel(Panel):
         return [self.curve, self.errors_figure, self.sweep_figure, self.last_mile]
 
     def build_controls(self) -> w.Widget:
-        def button(description: str, action, context: str) -> w.Button:
-            widget = w.Button(description=description, layout=w.Layout(width="auto"))
-            widget.on_click(self.guarded(action, context=context))
-            return widget
-
+        button = self.action_button
         return w.VBox([
             w.HBox([self.structure, self.epsilon, self.branching, self.root]),
-            w.HBox([self.sample_rate, button("Rebuild", self.rebuild, "rebuild"),
-                    button("Sweep epsilon", self.sweep, "sweep")]),
-            w.HBox([self.lookup_key, button("Look up", self.look_up, "lookup"),
-                    button("Zoom to lookup", self.zoom_to_lookup, "zoom"),
-                    button("Reset zoom", self.reset_zoom, "zoom")]),
+            w.HBox([self.sample_rate, button("Rebuild", self.rebuild, context="rebuild"),
+                    button("Sweep epsilon", self.sweep, context="sweep")]),
+            w.HBox([self.lookup_key, button("Look up", self.look_up, context="lookup"),
+                    button("Zoom to lookup", self.zoom_to_lookup, context="zoom"),
+                    button("Reset zoom", self.reset_zoom, context="zoom")]),
             w.HBox([self.insert_keys, self.insert_random,
-                    button("Insert", self.insert, "insert")]),
+                    button("Insert", self.insert, context="insert")]),
             self.info,
         ])
 

@@ -34,7 +34,8 @@ import numpy as np
 
 from workbench.core.validation import check_int
 from workbench.index.base import LearnedIndex, ModelLines
-from workbench.index.kernels import first_positions, window_around, windowed_lower_bound
+from workbench.index.kernels import (first_positions, upper_bound_in, window_around,
+                                     windowed_lower_bound)
 from workbench.index.keys import MAX_EPSILON, check_keys
 from workbench.index.pgm import key_space, model_space
 
@@ -122,18 +123,6 @@ def _fill_radix_table(prefixes, table):
 
 
 @numba.njit(cache=True)
-def _upper_bound_in(values, query, lo, hi):
-    """Return the first position in ``[lo, hi)`` whose value is > ``query`` (``hi`` if none)."""
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if values[mid] <= query:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
-
-
-@numba.njit(cache=True)
 def _radix_spline_lookup(keys, knot_keys, knot_positions, table, min_radix, max_radix, shift,
                          epsilon, model_queries, radix_queries, queries, positions,
                          predicted_out, lo_out, hi_out):
@@ -155,7 +144,7 @@ def _radix_spline_lookup(keys, knot_keys, knot_positions, table, min_radix, max_
             end = np.int64(table[prefix + np.uint64(1)])
             # Knots of smaller prefixes are below the query, so the segment
             # starts at knot ``begin - 1`` when no knot of this prefix is <= query.
-            knot = max(_upper_bound_in(knot_keys, query, begin, end) - 1, 0)
+            knot = max(upper_bound_in(knot_keys, query, begin, end) - 1, 0)
             bound_lo = knot_positions[knot]
             if knot == last:
                 predicted, bound_hi = float(bound_lo), n
