@@ -111,7 +111,7 @@ def test_mnist_test_images_accept_regzipped_copy():
     assert "408528fdd49f27f3f84ace55d79e13909738c2cf18c2084796917ca3b8110e2a" in remote.sha256
 
 
-def test_downloadable_files_have_a_digest_except_dac_sample_and_sosd():
+def test_digests_missing_only_for_dac_and_sosd():
     unverified = [
         (info.name, remote.name)
         for info in DATASETS.values()

@@ -140,7 +140,7 @@ def test_bad_input_is_rejected():
     assert len(search.steering_log) == 0
 
 
-def test_bad_labels_are_rejected_when_the_data_is_built():
+def test_bad_labels_rejected_at_build():
     data = xor_data(500)
     splits = (data.train, data.validation, data.test)
     columns = (data.categorical, data.numeric, data.multi, "bad")

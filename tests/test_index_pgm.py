@@ -140,7 +140,7 @@ def optimal_segment_count(keys, positions, epsilon):
     """Count segments by greedy maximal extension, each feasibility decided by a linear program.
 
     Greedy extension is optimal for covering points in order by segments, so
-    this is the minimum; the LP looks for a line within epsilon of every point.
+    this is the minimum. The LP looks for a line within epsilon of every point.
     """
     from scipy.optimize import linprog
 
@@ -216,7 +216,7 @@ def test_last_mile_window_stays_inside_the_array(values, queries):
 @pytest.mark.parametrize("pattern", ["random", "one_group", "descending", "duplicates"])
 def test_large_batches_are_exact_in_any_order(pattern):
     # Batches of at least SORTED_BATCH_MIN queries are looked up in a radix
-    # order that is sorted only by the leading bits; results must not depend on it.
+    # order that is sorted only by the leading bits. Results must not depend on it.
     rng = np.random.default_rng(11)
     keys = synthetic_keys("osm_like", 50_000, seed=2)
     if pattern == "random":

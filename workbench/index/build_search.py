@@ -363,7 +363,7 @@ class IndexBuild(Search):
         """Look up one key in the finished index and keep its trace for the snapshot.
 
         NOTE: the steering log stores arguments as JSON, which has no NaN or
-        infinity, so such a float key raises ``ValueError`` here; pass it to
+        infinity, so such a float key raises ``ValueError`` here. Pass it to
         ``search.index.trace`` directly.
         """
         if not self.done:

@@ -186,10 +186,10 @@ def synthetic_keys(
         Seed of the random draws, >= 0; the same seed gives the same keys.
     dtype : {np.uint64, np.int64, np.float64}
         dtype of the keys. The keys are generated as uint64 and converted:
-        int64 maps the lognormal and normal maximum 2^63 to 2^63 - 1, and
-        float64 rounds keys above 2^53 to the nearest float64 (spacing 2^10
-        near 2^63), which can merge neighboring keys into duplicates and round
-        the largest "uniform" keys up to 2^63.
+        int64 maps the lognormal and normal maximum 2^63 to 2^63 - 1. float64
+        rounds keys above 2^53 to the nearest float64 (spacing 2^10 near
+        2^63), so neighboring keys can merge into duplicates and the largest
+        "uniform" keys can round up to 2^63.
 
     Returns
     -------

@@ -52,8 +52,8 @@ def check_keys(keys: Any, *, sort: bool = False) -> np.ndarray:
     the first NaN; with ``sort=True`` unsorted keys are sorted instead.
 
     NOTE: a sorted contiguous array of a supported dtype is returned as is,
-    without a copy, so an index built on it sees later changes to the
-    caller's array; pass ``keys.copy()`` to keep an index independent of it.
+    without a copy, so an index built on it reflects later changes to the
+    caller's array. Pass ``keys.copy()`` to keep an index independent of it.
     """
     array = _exact_integer_list(keys)
     if array is None:
