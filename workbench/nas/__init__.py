@@ -23,6 +23,7 @@ from workbench.nas.operations import (
     build_operation,
     check_operations,
 )
+from workbench.nas.presets import PRESETS, DartsPreset, load_preset_split, preset_search
 from workbench.nas.supernet import Supernet
 
 __all__ = ["CPU_OPERATIONS", "DARTS_OPERATIONS", "Genotype", "MixedOp", "PARAMETER_FREE",
@@ -30,3 +31,4 @@ __all__ = ["CPU_OPERATIONS", "DARTS_OPERATIONS", "Genotype", "MixedOp", "PARAMET
            "derive_genotype"]
 __all__ += ["Darts", "DartsSnapshot", "GenotypeNetwork", "ImageSplit", "arch_gradient",
             "digits_split", "edge_labels", "evaluate_genotype", "mnist_split", "random_genotype"]
+__all__ += ["DartsPreset", "PRESETS", "load_preset_split", "preset_search"]
