@@ -242,9 +242,9 @@ def test_snapshot_shapes_and_labels():
     search.step()
     snapshot = search.snapshot()
     assert isinstance(snapshot, DartsSnapshot)
-    assert snapshot.edge_labels == ("node 0 <- input 0", "node 0 <- input 1",
-                                    "node 1 <- input 0", "node 1 <- input 1",
-                                    "node 1 <- node 0")
+    assert snapshot.edge_labels == ("node 2 <- c_{k-2}", "node 2 <- c_{k-1}",
+                                    "node 3 <- c_{k-2}", "node 3 <- c_{k-1}",
+                                    "node 3 <- node 2")
     assert snapshot.operations == CPU_OPERATIONS
     for cell in ("normal", "reduce"):
         assert snapshot.weights[cell].shape == (5, 6)
@@ -424,7 +424,7 @@ def test_forbid_leaving_no_genotype_raises():
     search = tiny_search()
     for operation in ("skip_connect", "sep_conv_3x3", "dil_conv_3x3", "max_pool_3x3"):
         search.forbid_operation(operation, cell="normal", edge=0)
-    # Edge 0 would allow only "none", so node 0 keeps fewer than 2 usable edges.
+    # Edge 0 would allow only "none", so node 2 keeps fewer than 2 usable edges.
     with pytest.raises(ValueError, match="would leave no valid genotype"):
         search.forbid_operation("avg_pool_3x3", cell="normal", edge=0)
 
@@ -674,6 +674,6 @@ def test_evaluate_genotype_rejects_bad_input(arguments, error, message):
 
 
 def test_edge_labels():
-    assert edge_labels(1) == ("node 0 <- input 0", "node 0 <- input 1")
+    assert edge_labels(1) == ("node 2 <- c_{k-2}", "node 2 <- c_{k-1}")
     assert len(edge_labels(4)) == 14
-    assert edge_labels(4)[-1] == "node 3 <- node 2"
+    assert edge_labels(4)[-1] == "node 5 <- node 4"

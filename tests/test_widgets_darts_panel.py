@@ -102,7 +102,7 @@ def test_genotype_diagram_edge_traces(make):
             assert trace.name == f"{operation}: {source} -> {target}"
         assert cell in panel.cell_diagram.layout.title.text
     nodes = panel.cell_diagram.data[-1]
-    assert list(nodes.text) == ["c_{k-2}", "c_{k-1}", "0", "1", "output"]
+    assert list(nodes.text) == ["c_{k-2}", "c_{k-1}", "2", "3", "output"]
 
 
 def test_pin_forbid_apply_next_step(make):

@@ -27,19 +27,20 @@ OPERATION_COLORS = ("#666666", "#1a7f37", "#0969da", "#8250df", "#cf222e", "#9a6
 
 def _node_name(node: int) -> str:
     """Return the diagram label of genotype node ``node`` (0 and 1 are the cell inputs)."""
-    return {0: "c_{k-2}", 1: "c_{k-1}"}.get(node, str(node - 2))
+    return {0: "c_{k-2}", 1: "c_{k-1}"}.get(node, str(node))
 
 
 def cell_layout(steps: int) -> dict[str, tuple[float, float]]:
     """Return fixed (x, y) positions for the inputs, the intermediate nodes and the output.
 
-    The inputs sit at x = 0, intermediate node i at x = i + 1 alternately above
-    and below the middle line, and the output at x = steps + 1, so every edge
-    points from left to right.
+    Nodes are numbered as in :class:`~workbench.nas.Genotype`: the inputs
+    c_{k-2} and c_{k-1} sit at x = 0, intermediate node i (from 2) at x = i - 1
+    alternately above and below the middle line, and the output at
+    x = steps + 1, so every edge points from left to right.
     """
     positions = {"c_{k-2}": (0.0, 1.0), "c_{k-1}": (0.0, -1.0)}
     for node in range(steps):
-        positions[str(node)] = (node + 1.0, 0.6 if node % 2 == 0 else -0.6)
+        positions[str(node + 2)] = (node + 1.0, 0.6 if node % 2 == 0 else -0.6)
     positions["output"] = (steps + 1.0, 0.0)
     return positions
 
@@ -47,7 +48,7 @@ def cell_layout(steps: int) -> dict[str, tuple[float, float]]:
 def genotype_edges(genotype: Genotype, cell: str) -> list[tuple[str, str, str]]:
     """Return the (operation, source name, target name) of every kept edge of ``cell``."""
     genes = getattr(genotype, cell)
-    return [(operation, _node_name(source), str(position // 2))
+    return [(operation, _node_name(source), str(position // 2 + 2))
             for position, (operation, source) in enumerate(genes)]
 
 

@@ -361,15 +361,16 @@ def arch_gradient(supernet: Supernet, train_batch: tuple[torch.Tensor, torch.Ten
 
 
 def edge_labels(steps: int) -> tuple[str, ...]:
-    """Return a label per edge in supernet order, such as "node 1 <- input 0".
+    """Return a label per edge in supernet order, such as "node 3 <- c_{k-1}".
 
-    Intermediate nodes are numbered from 0 here; "input 0" and "input 1" are the
-    outputs of the previous-but-one and the previous cell.
+    Nodes are numbered as in :meth:`Genotype.describe`: c_{k-2} and c_{k-1} are
+    the outputs of the previous-but-one and the previous cell, and the
+    intermediate nodes are node 2, node 3, ...
     """
     labels = []
-    for node in range(steps):
-        for source in range(2 + node):
-            origin = f"input {source}" if source < 2 else f"node {source - 2}"
+    for node in range(2, 2 + steps):
+        for source in range(node):
+            origin = {0: "c_{k-2}", 1: "c_{k-1}"}.get(source, f"node {source}")
             labels.append(f"node {node} <- {origin}")
     return tuple(labels)
 
@@ -396,7 +397,7 @@ class DartsSnapshot:
     operations : tuple of str
         Column labels of every (edges, operations) array.
     edge_labels : tuple of str
-        Row labels, such as "node 1 <- input 0", see :func:`edge_labels`.
+        Row labels, such as "node 3 <- c_{k-1}", see :func:`edge_labels`.
     weights : dict of str to ndarray, shape (edges, operations)
         softmax(alpha / temperature) per edge for "normal" and "reduce" now,
         with forbidden operations at 0.
