@@ -626,3 +626,17 @@ def test_threshold_label_splits_at_median():
 def test_planted_data_rejects_bad_arguments(options, message):
     with pytest.raises(ValueError, match=message):
         planted_interaction_data(100, **options)
+
+
+@pytest.mark.parametrize("n_train", [257, 513, 512])
+def test_epoch_batches_cover_rows_once(n_train):
+    from workbench.features.synthetic import planted_interaction_data
+
+    codes, y, cardinalities, names = planted_interaction_data(n_train + 200, seed=0)
+    search = AutoFIS(codes[:n_train], y[:n_train], codes[n_train:], y[n_train:], cardinalities,
+                     names, batch_size=256, search_epochs=1, retrain_epochs=1)
+    batches = search._batches()
+    rows = torch.cat(batches)
+
+    assert sorted(rows.tolist()) == list(range(n_train))
+    assert min(len(batch) for batch in batches) >= 2

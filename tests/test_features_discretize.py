@@ -139,7 +139,7 @@ def test_discretizer_rejects_bad_input():
     frame, y = numeric_frame(n=100)
     with pytest.raises(ValueError, match="fit needs y"):
         MultiGranularityDiscretizer().fit(frame)
-    with pytest.raises(ValueError, match="granularities\\[\\] must be >= 2"):
+    with pytest.raises(ValueError, match="granularities\\[0\\] must be >= 2"):
         MultiGranularityDiscretizer(granularities=[1, 10]).fit(frame, y)
     with pytest.raises(ValueError, match="repeat a value"):
         MultiGranularityDiscretizer(granularities=[10, 10]).fit(frame, y)

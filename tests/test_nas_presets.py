@@ -7,6 +7,7 @@ import torch
 
 from data_fixtures import real_data_fixture  # noqa: F401  (pytest finds it by name)
 from workbench.nas import PRESETS, Darts, load_preset_split, preset_search
+from workbench.nas.presets import PRESET_ARCH_LR
 
 
 def test_digits_quick_search_builds():
@@ -17,6 +18,7 @@ def test_digits_quick_search_builds():
     assert search.supernet.layers == quick["layers"]
     assert search.epochs == quick["epochs"]
     assert search.batches_per_step == quick["batches_per_step"]
+    assert search.arch_lr == PRESET_ARCH_LR
     assert split.x_train.shape[1:] == (1, 8, 8)
 
 

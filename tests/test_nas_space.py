@@ -619,3 +619,14 @@ def test_supernet_rejects_bad_temperature():
     net = small_supernet()
     with pytest.raises(ValueError, match="temperature must be > 0.0, got 0.0"):
         net(torch.randn(1, 1, 8, 8), temperature=0.0)
+
+
+def test_derive_genotype_survives_underflow():
+    # "none" 800 above every other logit: their softmax weights underflow to 0,
+    # but they are not masked, so the ranking by the other logits still holds.
+    alpha = np.zeros((count_edges(2), len(CPU_OPERATIONS)))
+    alpha[:, CPU_OPERATIONS.index("none")] = 800.0
+    alpha[:, CPU_OPERATIONS.index("sep_conv_3x3")] = 1.0
+    genotype = derive_genotype(alpha, alpha, CPU_OPERATIONS, steps=2)
+    assert all(operation == "sep_conv_3x3" for operation, _ in genotype.normal)
+    assert [source for _, source in genotype.normal] == [0, 1, 0, 1]

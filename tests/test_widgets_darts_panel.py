@@ -207,7 +207,7 @@ def test_run_button_draws_live(make):
     search, runner, panel = make(batches_per_step=4)
     redraws_before = panel.n_redraws
     panel.run_button.click()
-    runner.wait(timeout=60)
+    runner.wait(timeout=300)
     snapshot = search.snapshot()
     assert search.done
     assert snapshot.stop_reason == "epochs"

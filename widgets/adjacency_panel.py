@@ -89,13 +89,23 @@ class AdjacencyPanel(Panel):
             if table is not None and not isinstance(table, CategoricalTable):
                 raise TypeError(f"{name} must be a CategoricalTable, got "
                                 f"{type(table).__name__}; encode it with TableEncoder.")
+        snapshot = runner.search.snapshot()
+        if all(provided):
+            for name, table in (("train", train), ("valid", valid)):
+                if tuple(table.field_names) != tuple(snapshot.field_names):
+                    raise ValueError(f"{name} has fields {table.field_names} but the search has "
+                                     f"{tuple(snapshot.field_names)}; pass the tables the "
+                                     f"search was built on.")
+            for name, labels, table in (("y_train", y_train, train), ("y_valid", y_valid, valid)):
+                if len(labels) != len(table):
+                    raise ValueError(f"{name} has {len(labels)} labels but its table has "
+                                     f"{len(table)} rows; pass one label per row.")
         self.search = runner.search
         self.kind = type(self.search).__name__
         self._evaluation_data = (train, y_train, valid, y_valid) if all(provided) else None
         self._baseline_auc: float | None = None
         self._last: Any = None
         self._syncing_sliders = False
-        snapshot = self.search.snapshot()
         self.field_names = tuple(snapshot.field_names)
 
         self.crosses_list = w.HTML()

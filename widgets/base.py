@@ -60,6 +60,8 @@ class Panel(w.VBox):
 
     def __init__(self, runner: Runner | None = None, *, title: str = "",
                  max_redraws_per_second: float = 4.0) -> None:
+        if not isinstance(title, str):
+            raise TypeError(f"title must be a str, got {title!r} of type {type(title).__name__}.")
         if runner is not None and not isinstance(runner, Runner):
             raise TypeError(f"runner must be a workbench.core.Runner or None, got "
                             f"{type(runner).__name__}.")

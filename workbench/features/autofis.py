@@ -527,7 +527,8 @@ class AutoFIS(Search):
         order = torch.randperm(len(self._train), generator=self._shuffle)
         batches = list(torch.split(order, self.batch_size))
         if len(batches) > 1 and len(batches[-1]) < 2:
-            batches[-2] = torch.cat([batches[-2], batches.pop()])
+            last = batches.pop()
+            batches[-1] = torch.cat([batches[-1], last])
         return batches
 
     def _logits(self, codes: torch.Tensor) -> torch.Tensor:

@@ -47,6 +47,11 @@ KEEP_RULES = ("best_half", "all")
 # Separator between a column name and its granularity in an output name, as in "age@10".
 GRANULARITY_SEPARATOR = "@"
 
+# Largest granularity is 10**MAX_GRANULARITY_POWER buckets. Finer bucketing only
+# splits rows that a million quantiles already separate, and its edge arrays
+# would grow with the bucket count.
+MAX_GRANULARITY_POWER = 6
+
 # Training passes of the field-wise logistic regression that scores one discretized column.
 SCORING_EPOCHS = 2
 
@@ -230,13 +235,16 @@ class MultiGranularityDiscretizer(TransformerMixin, BaseEstimator):
 
     def _resolve_granularities(self) -> tuple[int, ...]:
         if self.granularities is None:
-            max_power = check_int("max_power", self.max_power, minimum=1, maximum=6)
+            max_power = check_int("max_power", self.max_power, minimum=1,
+                                  maximum=MAX_GRANULARITY_POWER)
             return tuple(10**p for p in range(1, max_power + 1))
         if isinstance(self.granularities, (str, bytes)) or not isinstance(self.granularities,
                                                                            Iterable):
             raise TypeError(f"granularities must be a list of bucket counts or None, got "
                             f"{self.granularities!r}; pass for example [10, 100].")
-        values = [check_int("granularities[]", g, minimum=2) for g in self.granularities]
+        values = [check_int(f"granularities[{position}]", g, minimum=2,
+                            maximum=10**MAX_GRANULARITY_POWER)
+                  for position, g in enumerate(self.granularities)]
         if not values:
             raise ValueError("granularities is empty; pass at least one bucket count, or None "
                              "for 10**p with p = 1..max_power.")

@@ -46,6 +46,11 @@ ADULT_VALID_FRACTION = 0.2
 # Rows of each class needed so that all three stratified splits get at least one.
 MIN_ROWS_PER_CLASS = 5
 
+# Rows of each class needed in every split: the searches score AUC on the
+# validation rows, and AutoCross's out-of-fold scoring splits the training rows
+# into 3 stratified folds.
+MIN_SPLIT_ROWS_PER_CLASS = 3
+
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class FeatureData:
@@ -64,6 +69,9 @@ class FeatureData:
         Fitted on the training rows; None without numeric columns.
     encoder : TableEncoder
         Fitted on the training rows.
+    frames : dict of str to pandas.DataFrame
+        The source columns of the "train", "valid" and "test" rows before
+        discretization and encoding, for baselines that use the raw numbers.
     """
 
     name: str
@@ -77,6 +85,7 @@ class FeatureData:
     numeric: list[str]
     discretizer: MultiGranularityDiscretizer | None
     encoder: TableEncoder
+    frames: dict[str, pd.DataFrame] = dataclasses.field(default_factory=dict, repr=False)
 
     def __repr__(self) -> str:
         return (f"FeatureData(name={self.name!r}, rows=({len(self.train)}, {len(self.valid)}, "
@@ -209,6 +218,12 @@ def _prepare_splits(name: str, train: tuple, valid: tuple, test: tuple, categori
     check_choice("strategy", strategy, STRATEGIES)
     check_choice("keep", keep, KEEP_RULES)
     min_count = check_int("min_count", min_count, minimum=1)
+    for split, (_, labels) in zip(("train", "valid", "test"), (train, valid, test)):
+        counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=2)
+        if counts.min() < MIN_SPLIT_ROWS_PER_CLASS:
+            raise ValueError(f"the {split} split has {counts.tolist()} rows of classes 0 and 1; "
+                             f"every split needs at least {MIN_SPLIT_ROWS_PER_CLASS} of each, "
+                             f"so pass a larger max_rows or more rows of the rarer class.")
     train_frame, y_train = train
     _warn_constant_fields(train_frame, [*categorical, *numeric])
 
@@ -227,8 +242,10 @@ def _prepare_splits(name: str, train: tuple, valid: tuple, test: tuple, categori
     encoder = TableEncoder(min_count=min_count).fit(features(train_frame))
     tables = [encoder.transform(features(frame)) for frame, _ in (train, valid, test)]
     labels = [np.asarray(y, dtype=np.int64) for _, y in (train, valid, test)]
+    frames = {split: frame[[*categorical, *numeric]].reset_index(drop=True)
+              for split, (frame, _) in zip(("train", "valid", "test"), (train, valid, test))}
     return FeatureData(name, *tables, *labels, [str(c) for c in categorical],
-                       [str(c) for c in numeric], discretizer, encoder)
+                       [str(c) for c in numeric], discretizer, encoder, frames)
 
 
 def _check_labels(y: object, n_rows: int) -> np.ndarray:

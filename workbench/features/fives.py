@@ -439,6 +439,9 @@ class Fives(Search):
     embedding_dim : int, default 8
     thresholds : float, sequence of K floats in [0, 1], or None
         Edge threshold per order for the derivation; None gives 0.5 each.
+        NOTE: every edge starts at probability sigmoid(0) = 0.5, so at the
+        default threshold an untrained or barely trained search keeps every
+        edge. Judge the threshold by the Evaluate button or a validation score.
     batches_per_step : int, default 20
         Bilevel iterations per step. An iteration is one Adam step on w with
         a training batch, then one on H with a validation batch.

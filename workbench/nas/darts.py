@@ -76,6 +76,11 @@ EVAL_CHUNK = 512
 OPERATION_PRESETS = {"cpu": CPU_OPERATIONS, "darts": DARTS_OPERATIONS}
 ORDERS = ("first", "second")
 
+# Largest accepted Adam learning rate of alpha. One Adam update moves each logit by
+# about the learning rate, and a step of 10 already saturates the softmax, while
+# values near 1e300 overflow inside Adam.
+MAX_ARCH_LR = 10.0
+
 
 # --- data ---------------------------------------------------------------------------------
 
@@ -551,7 +556,7 @@ class Darts(Search):
         self.batch_size = check_int("batch_size", batch_size, minimum=1)
         self.epochs = check_int("epochs", epochs, minimum=1)
         self.weight_lr = check_float("weight_lr", weight_lr, minimum=0.0, exclusive_minimum=True)
-        self.arch_lr = check_float("arch_lr", arch_lr, minimum=0.0)
+        self.arch_lr = check_float("arch_lr", arch_lr, minimum=0.0, maximum=MAX_ARCH_LR)
         self.grad_clip = None if grad_clip is None else check_float(
             "grad_clip", grad_clip, minimum=0.0, exclusive_minimum=True)
         self.unrolled_xi = None if unrolled_xi is None else check_float(
@@ -977,7 +982,7 @@ class Darts(Search):
     @steering
     def set_arch_lr(self, value: float) -> None:
         """Set Adam's learning rate for alpha; 0 freezes the architecture."""
-        self.arch_lr = check_float("value", value, minimum=0.0)
+        self.arch_lr = check_float("value", value, minimum=0.0, maximum=MAX_ARCH_LR)
         for group in self.arch_optimizer.param_groups:
             group["lr"] = self.arch_lr
 

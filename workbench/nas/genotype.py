@@ -164,10 +164,12 @@ class Genotype:
         return "\n".join(lines)
 
 
-def _edge_softmax(name: str, alpha: Any, shape: tuple[int, int]) -> np.ndarray:
-    """Return the per-edge softmax of the logits ``alpha``, shape (edges, operations).
+def _edge_log_softmax(name: str, alpha: Any, shape: tuple[int, int]) -> np.ndarray:
+    """Return the per-edge log-softmax of the logits ``alpha``, shape (edges, operations).
 
-    -inf marks a masked operation, which gets weight 0.
+    -inf marks a masked operation and stays -inf. Ranking by the log-weights
+    ranks as the weights do, but an operation whose weight underflows to 0
+    (a logit gap above about 745) stays finite and so stays usable.
     """
     if hasattr(alpha, "detach"):                     # a torch tensor, possibly requiring grad
         alpha = alpha.detach().cpu()
@@ -188,24 +190,26 @@ def _edge_softmax(name: str, alpha: Any, shape: tuple[int, int]) -> np.ndarray:
         raise ValueError(f"{name} rows {all_masked.tolist()} are -inf for every operation; "
                          f"leave at least one operation unmasked on every edge.")
 
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    weights = np.exp(shifted)                        # exp(-inf) = 0 for masked operations
-    return weights / weights.sum(axis=1, keepdims=True)
+    shifted = logits - logits.max(axis=1, keepdims=True)   # each row's max is 0
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
-def _derive_cell(name: str, weights: np.ndarray, operations: tuple[str, ...],
+def _derive_cell(name: str, log_weights: np.ndarray, operations: tuple[str, ...],
                  steps: int) -> tuple[tuple[str, int], ...]:
-    """Keep the 2 strongest incoming edges of every node and their strongest operation."""
+    """Keep the 2 strongest incoming edges of every node and their strongest operation.
+
+    ``log_weights`` is the per-edge log-softmax, -inf for a masked operation.
+    """
     columns = [k for k, operation in enumerate(operations) if operation != "none"]
     genes = []
     first_edge = 0
     for node in range(steps):
         num_inputs = 2 + node
-        node_weights = weights[first_edge:first_edge + num_inputs, columns]  # (inputs, ops)
+        node_weights = log_weights[first_edge:first_edge + num_inputs, columns]  # (inputs, ops)
         first_edge += num_inputs
 
         edge_strength = node_weights.max(axis=1)                  # (inputs,)
-        usable = int((edge_strength > 0).sum())
+        usable = int(np.isfinite(edge_strength).sum())
         if usable < 2:
             raise ValueError(f"{name}: node {node + 2} has {usable} incoming edge(s) with an "
                              f"operation other than 'none' left unmasked, but a genotype keeps "
@@ -247,9 +251,11 @@ def derive_genotype(alpha_normal: Any, alpha_reduce: Any, operations: Sequence[s
     multiplier = steps if multiplier is None else check_int("multiplier", multiplier,
                                                             minimum=1, maximum=steps)
     shape = (count_edges(steps), len(operations))
-    normal = _derive_cell("alpha_normal", _edge_softmax("alpha_normal", alpha_normal, shape),
+    normal = _derive_cell("alpha_normal",
+                          _edge_log_softmax("alpha_normal", alpha_normal, shape),
                           operations, steps)
-    reduce = _derive_cell("alpha_reduce", _edge_softmax("alpha_reduce", alpha_reduce, shape),
+    reduce = _derive_cell("alpha_reduce",
+                          _edge_log_softmax("alpha_reduce", alpha_reduce, shape),
                           operations, steps)
     concat = tuple(range(2 + steps - multiplier, 2 + steps))
     return Genotype(normal=normal, normal_concat=concat, reduce=reduce, reduce_concat=concat)
