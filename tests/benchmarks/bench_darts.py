@@ -13,9 +13,10 @@ On the ``"mnist"`` preset (see ``workbench/nas/presets.py``) the script runs:
    ``--random`` genotypes drawn uniformly from the same space
    (``random_genotype`` with seeds 0, 1, ...) are each trained from scratch
    with the same budget (the preset's evaluation network, on the training
-   plus search-validation images) and tested on the held-out test images.
-   The report gives each test accuracy and the mean and best of the random
-   genotypes.
+   plus search-validation images) and tested on the held-out test images,
+   once per training seed (``--eval-seeds``). The report gives each
+   genotype's mean test accuracy over the seeds and the mean and best of
+   the random genotypes.
 
 The targets are printed at the end: the first-order search finishes in at
 most 15 minutes, and the derived genotype's test accuracy is above the mean
@@ -26,9 +27,10 @@ images three ways (the split description is printed). Torch runs with
 ``--threads`` threads (default 2).
 
 Run: ``WORKBENCH_DATA=/path/to/data WORKBENCH_OFFLINE=1 python
-tests/benchmarks/bench_darts.py``. The full run took about 25 minutes on a
-shared 2-core machine; ``--quick`` (the smoke-test budget of the preset)
-takes about a minute.
+tests/benchmarks/bench_darts.py``. With one evaluation seed the full run took
+about 40 minutes on a shared 2-core machine (the searches about 14, the six
+trainings the rest); each further seed adds the trainings again.
+``--quick`` (the smoke-test budget of the preset) takes about a minute.
 """
 
 from __future__ import annotations
@@ -96,12 +98,16 @@ def evaluation_part(arguments: argparse.Namespace) -> dict:
     genotypes = json.loads(arguments.genotypes)
     results = {}
     for label, data in genotypes.items():
-        started = time.perf_counter()
-        accuracy = evaluate_genotype(Genotype.from_dict(data), x_train, y_train, split.x_test,
-                                     split.y_test, seed=arguments.seed, **budget)
-        results[label] = {"accuracy": accuracy, "seconds": time.perf_counter() - started}
-        print(f"  {label}: test accuracy {accuracy:.4f} "
-              f"({results[label]['seconds']:.0f} s)", file=sys.stderr, flush=True)
+        accuracies, seconds = [], 0.0
+        for seed in range(arguments.eval_seeds):
+            started = time.perf_counter()
+            accuracies.append(evaluate_genotype(Genotype.from_dict(data), x_train, y_train,
+                                                split.x_test, split.y_test, seed=seed, **budget))
+            seconds += time.perf_counter() - started
+        results[label] = {"accuracy": sum(accuracies) / len(accuracies),
+                          "accuracies": accuracies, "seconds": seconds}
+        print(f"  {label}: test accuracy {results[label]['accuracy']:.4f} "
+              f"({seconds:.0f} s)", file=sys.stderr, flush=True)
     return {"budget": budget, "n_train": len(y_train), "n_test": len(split.y_test),
             "results": results}
 
@@ -115,6 +121,7 @@ def run_child(arguments: argparse.Namespace, part: str, **extra: object) -> dict
     for key, value in extra.items():
         if value is not None:
             command += [f"--{key.replace('_', '-')}", str(value)]
+    command += ["--eval-seeds", str(arguments.eval_seeds)]
     completed = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
@@ -125,6 +132,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the split and the search")
     parser.add_argument("--threads", type=int, default=2, help="torch threads per process")
     parser.add_argument("--random", type=int, default=5, help="number of random genotypes")
+    parser.add_argument("--eval-seeds", type=int, default=1,
+                        help="training seeds per genotype in the evaluation")
     parser.add_argument("--second-order-epochs", type=int, default=1,
                         help="epochs of the second-order search (its cost is per epoch)")
     parser.add_argument("--part", choices=("search", "evaluation"), help=argparse.SUPPRESS)
@@ -175,11 +184,12 @@ def main() -> None:
     random_accuracies = [results[label]["accuracy"] for label in results if label != "derived"]
     mean_random = sum(random_accuracies) / len(random_accuracies)
     print(f"Evaluation budget: {evaluation['budget']}, {evaluation['n_train']} training and "
-          f"{evaluation['n_test']} test images, seed {arguments.seed}\n")
-    print("| genotype | test accuracy | training s |")
-    print("|---|---|---|")
+          f"{evaluation['n_test']} test images, training seeds 0..{arguments.eval_seeds - 1}\n")
+    print("| genotype | test accuracy (mean over seeds) | per seed | training s |")
+    print("|---|---|---|---|")
     for label, row in results.items():
-        print(f"| {label} | {row['accuracy']:.4f} | {row['seconds']:.0f} |")
+        per_seed = ", ".join(f"{accuracy:.4f}" for accuracy in row["accuracies"])
+        print(f"| {label} | {row['accuracy']:.4f} | {per_seed} | {row['seconds']:.0f} |")
     print(f"| random mean | {mean_random:.4f} | |")
     print(f"| random best | {max(random_accuracies):.4f} | |")
 
