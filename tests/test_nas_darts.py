@@ -677,3 +677,17 @@ def test_edge_labels():
     assert edge_labels(1) == ("node 2 <- c_{k-2}", "node 2 <- c_{k-1}")
     assert len(edge_labels(4)) == 14
     assert edge_labels(4)[-1] == "node 5 <- node 4"
+
+
+@pytest.mark.parametrize("device, message", [("tpu0", "not a torch device"),
+                                             (42, "not a torch device")])
+def test_bad_device_rejected(device, message):
+    with pytest.raises(ValueError, match=message):
+        Darts(digits_split(0), C=4, layers=3, steps=2, multiplier=2, device=device)
+
+
+def test_cuda_without_gpu_rejected():
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    with pytest.raises(ValueError, match="no GPU"):
+        Darts(digits_split(0), C=4, layers=3, steps=2, multiplier=2, device="cuda")

@@ -95,6 +95,19 @@ def resolve_operations(operations: Any) -> tuple[str, ...]:
     return check_operations(operations)
 
 
+def check_device(device: Any) -> torch.device:
+    """Return ``device`` as a ``torch.device`` after checking that this machine has it."""
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as error:
+        raise ValueError(f"device {device!r} is not a torch device; pass 'cpu', or 'cuda' on a "
+                         f"machine with a GPU.") from error
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} needs CUDA, but torch finds no GPU here; pass "
+                         f"device='cpu'.")
+    return resolved
+
+
 def check_images(name: str, x: Any) -> torch.Tensor:
     """Return ``x`` as a float32 tensor of shape (n, channels, H, W) after validation.
 
@@ -566,7 +579,7 @@ class Darts(Search):
         eval_size = check_int("eval_size", eval_size, minimum=1)
         seed = check_seed("seed", seed)
         self.seed = 0 if seed is None else seed
-        self.device = torch.device(device)
+        self.device = check_device(device)
 
         labels_max = max(int(y_train.max()), int(y_val.max()))
         if num_classes is None:

@@ -23,6 +23,7 @@ from workbench.core.validation import check_float, check_int, check_seed
 from workbench.nas.darts import (
     WEIGHT_DECAY,
     WEIGHT_MOMENTUM,
+    check_device,
     check_images,
     check_labels,
     resolve_operations,
@@ -178,7 +179,7 @@ def evaluate_genotype(genotype: Genotype | Mapping[str, Any], x_train: Any, y_tr
     grad_clip = check_float("grad_clip", grad_clip, minimum=0.0, exclusive_minimum=True)
     stem_multiplier = check_int("stem_multiplier", stem_multiplier, minimum=1)
     seed = check_seed("seed", seed) or 0
-    device = torch.device(device)
+    device = check_device(device)
     num_classes = max(2, 1 + max(int(y_train.max()), int(y_test.max())))
 
     with torch.random.fork_rng(devices=[]):
