@@ -49,7 +49,6 @@ import itertools
 import platform
 import time
 
-import numpy as np
 import sklearn
 import torch
 import scipy.sparse
