@@ -304,11 +304,13 @@ def test_huge_weight_lr_stops_with_nan():
         search.step()
     snapshot = search.snapshot()
     assert snapshot.stop_reason == "nan"
-    assert snapshot.nan["phase"] in ("architecture", "weights")
+    assert snapshot.nan["phase"] in ("architecture", "weights", "validation")
     # The failing step still counts as a step.
     assert snapshot.nan["step"] == snapshot.step
-    assert snapshot.nan["batch"] == 1
+    assert snapshot.nan["batch"] >= 1
     assert not math.isfinite(snapshot.nan["loss"])
+    # No step after a non-finite validation loss: only the last record may have one.
+    assert all(math.isfinite(record["val_loss"]) for record in snapshot.history[:-1])
     for alpha in search.supernet.arch_parameters():
         assert bool(torch.isfinite(alpha).all())
     assert snapshot.final_genotype is not None

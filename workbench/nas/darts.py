@@ -458,7 +458,10 @@ class DartsSnapshot:
     nan : dict or None
         ``step``, ``batch`` (1-based, within the step), ``phase``
         ("architecture" or "weights") and ``loss`` of the batch whose loss or
-        gradient became NaN or infinite. The state from before that batch is kept.
+        gradient became NaN or infinite. The state from before that batch is
+        kept. Phase "validation" means every batch of the step stayed finite
+        but the validation loss after it did not; the state after the step
+        is kept then, and ``batch`` is the step's last batch.
     stop_reason : str or None
         "epochs", "stopped" or "nan" once done.
     """
@@ -741,6 +744,13 @@ class Darts(Search):
                       "seconds": time.perf_counter() - started}
             self.history.append(record)
             self._record_architecture()
+            if self.nan is None and not math.isfinite(val_loss):
+                # Training stayed finite but the weights no longer give finite
+                # validation outputs: stop before the next step can make it worse.
+                self.nan = {"step": self.n_steps + 1, "batch": len(train_losses),
+                            "phase": "validation", "loss": val_loss}
+                logger.warning("DARTS stopped: the validation loss after step %d is %s",
+                               self.n_steps + 1, val_loss)
 
         if self.nan is not None:
             self._finish("nan")
