@@ -5,10 +5,10 @@ On the ``"mnist"`` preset (see ``workbench/nas/presets.py``) the script runs:
 1. a first-order search for the preset's full budget, and a second-order
    search for ``--second-order-epochs`` epochs (default 1), each in its own
    process. It reports seconds per search epoch (the mean over the epochs
-   run, with the validation scoring after each epoch included), the whole
-   search time, and the process's peak resident memory (``ru_maxrss``) with
-   the resident memory after loading the data, so that the increase is the
-   search's own;
+   run, with the validation scoring after each epoch included) and the
+   whole search time. It also reports the process's peak resident memory
+   (``ru_maxrss``) next to the resident memory after loading the data, so
+   that the difference is the search's own;
 2. the evaluation: the genotype derived by the first-order search and
    ``--random`` genotypes drawn uniformly from the same space
    (``random_genotype`` with seeds 0, 1, ...) are each trained from scratch
