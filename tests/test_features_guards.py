@@ -58,3 +58,23 @@ def test_tiny_max_rows_rejected(real_data, name):
 
     with pytest.raises(ValueError, match="pass a larger max_rows"):
         load_feature_data(name, max_rows=50)
+
+
+def test_transformer_arguments_checked():
+    from workbench.features import AutoCrossTransformer, FivesTransformer
+
+    codes, y, cardinalities, names = planted_interaction_data(600, seed=0)
+    table = CategoricalTable(codes, tuple(names), np.asarray(cardinalities))
+    with pytest.raises(ValueError, match="seed"):
+        AutoCrossTransformer(seed=-1).fit(table, y)
+    with pytest.raises(ValueError, match="validation_fraction"):
+        FivesTransformer(validation_fraction=1.0).fit(table, y)
+
+
+def test_fives_order_limited_by_fields():
+    codes, y, cardinalities, names = planted_interaction_data(600, seed=0)
+    table = CategoricalTable(codes, tuple(names), np.asarray(cardinalities))
+    train, valid = table.take(np.arange(400)), table.take(np.arange(400, 600))
+    with pytest.raises(ValueError, match="order"):
+        Fives(train, y[:400], valid, y[400:], order=6)
+    assert Fives(train, y[:400], valid, y[400:], order=5).order == 5

@@ -601,6 +601,7 @@ class AutoCrossTransformer(TransformerMixin, BaseEstimator):
             raise TypeError(f"table must be a CategoricalTable, got {type(table).__name__}; "
                             f"encode a DataFrame with TableEncoder first.")
         y = check_binary_labels("y", y, len(table))
+        check_seed("seed", self.seed)
         if (valid is None) != (y_valid is None):
             raise ValueError("pass valid and y_valid together, or neither to hold out "
                              "valid_fraction of the training rows.")

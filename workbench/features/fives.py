@@ -503,7 +503,8 @@ class Fives(Search):
         y_train = check_binary_labels("y_train", y_train, len(train))
         y_valid = check_binary_labels("y_valid", y_valid, len(valid))
 
-        self.order = check_int("order", order, minimum=1)
+        # A cross of order K joins K + 1 distinct fields, so K < n_fields.
+        self.order = check_int("order", order, minimum=1, maximum=n_fields - 1)
         self.embedding_dim = check_int("embedding_dim", embedding_dim, minimum=1)
         self.thresholds = check_thresholds(thresholds, self.order)
         self.batches_per_step = check_int("batches_per_step", batches_per_step, minimum=1)

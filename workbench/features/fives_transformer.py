@@ -103,7 +103,7 @@ weight_decay, relaxation, max_crosses, seed
         labels = check_binary_labels("y", y, len(table))
         if valid is None:
             fraction = check_float("validation_fraction", self.validation_fraction,
-                                   minimum=0.0, maximum=1.0, exclusive_minimum=True)
+                                   minimum=0.0, maximum=0.5, exclusive_minimum=True)
             search_rows, valid_rows = train_test_split(
                 np.arange(len(table)), test_size=fraction, stratify=labels,
                 random_state=check_int("seed", self.seed, minimum=0))
