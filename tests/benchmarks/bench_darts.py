@@ -12,11 +12,11 @@ On the ``"mnist"`` preset (see ``workbench/nas/presets.py``) the script runs:
 2. the evaluation: the genotype derived by the first-order search and
    ``--random`` genotypes drawn uniformly from the same space
    (``random_genotype`` with seeds 0, 1, ...) are each trained from scratch
-   with the same budget (the preset's evaluation network, on the training
-   plus search-validation images) and tested on the held-out test images,
-   once per training seed (``--eval-seeds``). The report gives each
-   genotype's mean test accuracy over the seeds and the mean and best of
-   the random genotypes.
+   with the same budget. That budget is the preset's evaluation network,
+   trained on the training plus search-validation images once per training
+   seed (``--eval-seeds``) and tested on the held-out test images. The
+   report gives each genotype's mean test accuracy over the seeds and the
+   mean and best of the random genotypes.
 
 The targets are printed at the end: the first-order search finishes in at
 most 15 minutes, and the derived genotype's test accuracy is above the mean

@@ -12,12 +12,12 @@ search budget, and the stand-alone network that trains a derived genotype.
   CPU; ``tests/benchmarks/bench_darts.py`` measures it.
 
 Both presets raise the architecture learning rate from 3e-4 (Liu et al.,
-ICLR 2019) to ``PRESET_ARCH_LR`` = 3e-3. Their CIFAR-10 search takes about 20,000
-architecture steps (50 epochs of 391 batches); these budgets take 100 to
-200, and with Adam's step of at most about ``arch_lr`` per update, alpha
-could move by 0.06 at most at 3e-4, leaving the mixing weights near uniform
-and the derived genotype close to a random one. On the MNIST preset at 3e-4
-the parameter-free share ended at 0.666, its uniform value.
+ICLR 2019) to ``PRESET_ARCH_LR`` = 3e-3. Their CIFAR-10 search takes about
+20,000 architecture steps (50 epochs of 391 batches), but these budgets take
+only 100 to 200. An Adam step moves a logit by about ``arch_lr`` at most, so
+at 3e-4 alpha could move by about 0.06. The mixing weights then stay near
+uniform and the derived genotype is close to a random one: on the MNIST
+preset at 3e-4 the parameter-free share ended at 0.666, its uniform value.
 
 ``quick=True`` shrinks any preset to a smoke-test budget (under a minute on a
 laptop CPU), which is what notebooks use when ``WORKBENCH_QUICK=1``.
