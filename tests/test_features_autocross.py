@@ -306,10 +306,15 @@ def test_transformer_adds_the_crosses():
     assert crossed.field_names == (*FIELDS, "a x b")
     assert transformer.transform(valid).n_fields == len(FIELDS) + 1
     assert clone(transformer).get_params()["max_crosses"] == 1
-    with pytest.raises(ValueError, match="pass valid and y_valid together"):
+    with pytest.raises(TypeError, match=r"valid must be a tuple \(table, labels\)"):
         transformer.fit(train, y_train, valid)
-    transformer.fit(train, y_train, valid, y_valid)
+    transformer.fit(train, y_train, valid=(valid, y_valid))
     assert transformer.snapshot_.validation_auc[1] > 0.85
+    assert transformer.cross_names_ == ("a x b",)
+    with pytest.raises(ValueError, match="table has fields"):
+        transformer.transform(valid.select(list(reversed(FIELDS))))
+    with pytest.raises(ValueError, match=r"valid\[1\] contains only the label"):
+        transformer.fit(train, y_train, valid=(valid, np.zeros(len(valid), dtype=int)))
 
 
 def test_adult_subsample_crosses_help(real_data):

@@ -293,7 +293,7 @@ def test_logistic_regression_rejects_bad_labels():
     table, y = xor_table(n=20)
     with pytest.raises(ValueError, match="only 0 and 1, got 2"):
         fit_logistic_regression(table, np.where(y == 1, 2, 0))
-    with pytest.raises(ValueError, match="only 0 and 1, got nan"):
+    with pytest.raises(ValueError, match="contains NaN at row 1"):
         check_binary_labels("y", np.array([0.0, np.nan, 1.0]))
     with pytest.raises(ValueError, match="only the label 1"):
         fit_logistic_regression(table, np.ones(20, dtype=int))

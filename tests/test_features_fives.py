@@ -309,7 +309,7 @@ def test_bad_input_is_rejected():
 
     with pytest.raises(ValueError, match="y_train must contain only 0 and 1, got 2"):
         build(y_train=y_train * 2)
-    with pytest.raises(ValueError, match="y_valid contains only the class 0"):
+    with pytest.raises(ValueError, match="y_valid contains only the label 0"):
         build(y_valid=np.zeros_like(y_valid))
     with pytest.raises(ValueError, match="y_train contains NaN"):
         build(y_train=np.where(np.arange(len(y_train)) == 3, np.nan, y_train))

@@ -78,3 +78,61 @@ def test_fives_order_limited_by_fields():
     with pytest.raises(ValueError, match="order"):
         Fives(train, y[:400], valid, y[400:], order=6)
     assert Fives(train, y[:400], valid, y[400:], order=5).order == 5
+
+
+def test_table_encoder_names_unhashable_column():
+    from workbench.features import TableEncoder
+
+    good = pd.DataFrame({"tags": ["a", "b", "a"], "city": ["x", "y", "x"]})
+    listed = pd.DataFrame({"tags": [["a", "b"], ["c"], ["a", "b"]], "city": ["x", "y", "x"]})
+    with pytest.raises(ValueError, match="column 'tags' contains unhashable values"):
+        TableEncoder().fit(listed)
+    encoder = TableEncoder().fit(good)
+    with pytest.raises(ValueError, match=r"frame\['tags'\].map\(str\)"):
+        encoder.transform(listed)
+
+
+@pytest.mark.parametrize("transformer_name", ["AutoCrossTransformer", "FivesTransformer"])
+def test_cross_transformers_share_fit_arguments(transformer_name):
+    import workbench.features as features
+
+    codes, y, cardinalities, names = planted_interaction_data(800, seed=0)
+    table = CategoricalTable(codes, tuple(names), np.asarray(cardinalities))
+    train, valid = table.take(np.arange(600)), table.take(np.arange(600, 800))
+    options = {"max_crosses": 2}
+    if transformer_name == "FivesTransformer":
+        options.update(order=1, max_epochs=1, batches_per_step=5)
+    transformer = getattr(features, transformer_name)(**options)
+    crossed = transformer.fit(train, y[:600], valid=(valid, y[600:])).transform(valid)
+    assert len(transformer.crosses_) <= 2
+    assert len(transformer.cross_names_) == len(transformer.crosses_)
+    assert crossed.field_names == table.field_names + transformer.cross_names_
+    assert transformer.search_seconds_ > 0
+    with pytest.raises(ValueError, match="validation_fraction"):
+        getattr(features, transformer_name)(validation_fraction=0.9).fit(train, y[:600])
+    with pytest.raises(ValueError, match=r"valid\[1\] has 199 labels"):
+        transformer.fit(train, y[:600], valid=(valid, y[601:]))
+
+
+def test_code_checks_accept_tensors_and_reject_bad_codes():
+    import torch
+
+    from workbench.features.code_checks import check_codes, check_field_names
+
+    np.testing.assert_array_equal(check_codes("codes", torch.tensor([[1, 2], [0, 3]])),
+                                  [[1, 2], [0, 3]])
+    with pytest.raises(ValueError, match="non-integer code 0.5 at row 1, field 0"):
+        check_codes("codes", np.array([[1.0, 2.0], [0.5, 3.0]]))
+    with pytest.raises(ValueError, match=r"contains inf at row 0, field 1"):
+        check_codes("codes", np.array([[1.0, np.inf]]))
+    with pytest.raises(ValueError, match=r"code 4 at row 0, field 1, outside \[0, 3\]"):
+        check_codes("codes", np.array([[1, 4]]), np.array([5, 4]))
+    with pytest.raises(ValueError, match="no rows"):
+        check_codes("codes", np.zeros((0, 2), dtype=int))
+    with pytest.raises(TypeError, match="integer category codes"):
+        check_codes("codes", np.array([[True, False]]))
+    assert check_field_names(None, 2, default_prefix="f") == ("f0", "f1")
+    with pytest.raises(TypeError, match="sequence of str"):
+        check_field_names(None, 2)
+    with pytest.raises(ValueError, match=r"\['a'\] occur more than once"):
+        check_field_names(["a", "a"], 2)

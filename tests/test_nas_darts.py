@@ -493,8 +493,20 @@ def test_stop_and_derive():
     assert snapshot.stop_reason == "stopped"
     assert isinstance(genotype, Genotype)
     assert snapshot.final_genotype == genotype == search.genotype()
-    with pytest.raises(RuntimeError, match="is done"):
+    with pytest.raises(RuntimeError, match="is done .* read final_genotype"):
         search.step()
+
+
+def test_steering_after_stop_edits_final_genotype():
+    search = tiny_search()
+    search.step()
+    before = search.stop_and_derive()
+    operation, source = before.normal[0]        # node 2's first input: edge `source`
+    search.forbid_operation(operation, cell="normal", edge=source)
+    assert search.final_genotype != before
+    assert search.snapshot().final_genotype == search.genotype()
+    search.reset_edge("normal", source)
+    assert search.final_genotype == search.genotype()
 
 
 def test_steering_log_replays_run(tmp_path):

@@ -84,11 +84,14 @@ class Search(abc.ABC):
         """Do one unit of work; raise ``RuntimeError`` if the search is done."""
         if self.done:
             raise RuntimeError(f"{type(self).__name__} is done after {self.n_steps} steps; "
-                               f"steer it to continue (for example raise its budget) "
-                               f"or build a new search.")
+                               f"{self.continue_hint()}")
         event = self._step()
         self.n_steps += 1
         return event
+
+    def continue_hint(self) -> str:
+        """Return the advice that ``step`` gives once the search is done."""
+        return "steer it to continue (for example raise its budget) or build a new search."
 
     def apply_steering(self, action: str, arguments: dict[str, Any]) -> Any:
         """Run steering method ``action`` now and record it in the steering log.

@@ -55,13 +55,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.exceptions import NotFittedError
-from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.model_selection import StratifiedKFold
 
 from workbench.core import Search, steering
 from workbench.core.validation import check_choice, check_float, check_int, check_seed
 from workbench.features.categorical_table import CategoricalTable
+from workbench.features.cross_transformer import CrossSearchTransformer
 from workbench.features.crosses import (CrossEncoder, build_cross_vocabulary, check_cross,
                                         cross_keys, cross_name, hash_cross_keys,
                                         lookup_cross_keys)
@@ -533,26 +532,24 @@ class AutoCross(Search):
         self.forbidden_crosses.add(frozenset(check_cross(self.train, fields, "fields")))
 
 
-class AutoCrossTransformer(TransformerMixin, BaseEstimator):
+class AutoCrossTransformer(CrossSearchTransformer):
     """Find crosses with :class:`AutoCross` at ``fit`` and add them at ``transform``.
 
     Parameters
     ----------
-    valid_fraction : float, default 0.2
+    validation_fraction : float, default 0.2
         Share of the rows passed to ``fit``, stratified by ``y``, held out for
-        validation when no validation table is given.
+        validation when ``fit`` gets no ``valid`` split.
     beam_width, max_crosses, max_seconds, min_improvement, n_blocks, learning_rate, l2,
     metric, C, min_count, n_buckets, max_order, n_finalists, oof_folds, seed
         As in :class:`AutoCross`.
 
     Attributes
     ----------
-    crosses_ : tuple of tuple of str
-        The chosen crosses, in the order they were found.
-    snapshot_ : AutoCrossSnapshot
-        The final state of the search.
-    encoder_ : CrossEncoder
-        Fitted on the training table with ``crosses_``.
+    crosses_, cross_names_, snapshot_, encoder_, field_names_, search_seconds_
+        See :class:`~workbench.features.cross_transformer.CrossSearchTransformer`;
+        ``crosses_`` are in the order they were found and ``snapshot_`` is an
+        :class:`AutoCrossSnapshot`.
 
     Example
     -------
@@ -572,7 +569,7 @@ class AutoCrossTransformer(TransformerMixin, BaseEstimator):
                  metric: str = "auc", C: float | Iterable[float] = C_GRID,
                  min_count: int = 2, n_buckets: int | None = None,
                  max_order: int | None = None, n_finalists: int = 3, oof_folds: int = 3,
-                 valid_fraction: float = 0.2, seed: int = 0) -> None:
+                 validation_fraction: float = 0.2, seed: int = 0) -> None:
         self.beam_width = beam_width
         self.max_crosses = max_crosses
         self.max_seconds = max_seconds
@@ -587,60 +584,22 @@ class AutoCrossTransformer(TransformerMixin, BaseEstimator):
         self.max_order = max_order
         self.n_finalists = n_finalists
         self.oof_folds = oof_folds
-        self.valid_fraction = valid_fraction
+        self.validation_fraction = validation_fraction
         self.seed = seed
 
-    def fit(self, table: CategoricalTable, y: Any, valid: CategoricalTable | None = None,
-            y_valid: Any = None) -> AutoCrossTransformer:
-        """Run the search to its end on ``table`` (and ``valid``) and fit the cross encoder.
-
-        Without ``valid``, a stratified ``valid_fraction`` of ``table`` is held
-        out for the search. The encoder is fitted on all of ``table`` either way.
-        """
-        if not isinstance(table, CategoricalTable):
-            raise TypeError(f"table must be a CategoricalTable, got {type(table).__name__}; "
-                            f"encode a DataFrame with TableEncoder first.")
-        y = check_binary_labels("y", y, len(table))
-        check_seed("seed", self.seed)
-        if (valid is None) != (y_valid is None):
-            raise ValueError("pass valid and y_valid together, or neither to hold out "
-                             "valid_fraction of the training rows.")
-        train, y_train = table, y
-        if valid is None:
-            fraction = check_float("valid_fraction", self.valid_fraction, minimum=0.0,
-                                   maximum=0.5, exclusive_minimum=True)
-            train_rows, valid_rows = train_test_split(
-                np.arange(len(table)), test_size=fraction, random_state=self.seed, stratify=y)
-            train, y_train = table.take(train_rows), y[train_rows]
-            valid, y_valid = table.take(valid_rows), y[valid_rows]
-
+    def _search(self, train: CategoricalTable, y_train: np.ndarray, valid: CategoricalTable,
+                y_valid: np.ndarray) -> tuple[tuple[tuple[str, ...], ...], AutoCrossSnapshot]:
         search = AutoCross(train, y_train, valid, y_valid, beam_width=self.beam_width,
                            max_crosses=self.max_crosses, max_seconds=self.max_seconds,
                            min_improvement=self.min_improvement, n_blocks=self.n_blocks,
                            learning_rate=self.learning_rate, l2=self.l2, metric=self.metric,
-                           C=self.C, min_count=self.min_count,
-                           n_buckets=self.n_buckets,
+                           C=self.C, min_count=self.min_count, n_buckets=self.n_buckets,
                            max_order=self.max_order, n_finalists=self.n_finalists,
                            oof_folds=self.oof_folds, seed=self.seed)
         while not search.done:
             search.step()
-        self.snapshot_ = search.snapshot()
-        self.crosses_ = self.snapshot_.chosen
-        self.encoder_ = CrossEncoder(self.crosses_, min_count=self.min_count,
-                                     n_buckets=self.n_buckets).fit(table)
-        return self
-
-    def transform(self, table: CategoricalTable) -> CategoricalTable:
-        """Return ``table`` with the chosen crosses appended as fields."""
-        if not hasattr(self, "encoder_"):
-            raise NotFittedError("this AutoCrossTransformer is not fitted yet; call "
-                                 "fit(table, y) first.")
-        return self.encoder_.transform(table)
-
-    def fit_transform(self, table: CategoricalTable, y: Any = None, **fit_params: Any
-                      ) -> CategoricalTable:
-        """Fit on ``table`` and return it with the chosen crosses appended."""
-        return self.fit(table, y, **fit_params).transform(table)
+        snapshot = search.snapshot()
+        return snapshot.chosen, snapshot
 
 
 def _check_tables(train: object, valid: object) -> None:

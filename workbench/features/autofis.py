@@ -37,7 +37,6 @@ import copy
 import dataclasses
 import logging
 import math
-import reprlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -50,11 +49,13 @@ from torch import nn
 
 from workbench.core import Search, steering
 from workbench.core.validation import check_choice, check_float, check_int, check_seed
+from workbench.features.code_checks import check_codes, check_field_names, unpack_table
 from workbench.features.gated_models import (
     GATE_INIT, GatedDeepFM, GatedFM, check_cardinalities, check_interaction_fields, field_pairs,
     field_triples,
 )
 from workbench.features.grda import GRDA, check_grda_settings
+from workbench.features.sparse_lr import check_binary_labels
 
 logger = logging.getLogger(__name__)
 
@@ -63,91 +64,6 @@ PREDICTION_CHUNK = 8192      # rows scored at once when predicting
 
 
 # ----- input checks -----------------------------------------------------------
-
-
-def unpack_table(value: Any) -> tuple[Any, Any, Any]:
-    """Return ``(codes, cardinalities, field_names)`` of a table, or ``(value, None, None)``.
-
-    A table is any object with ``codes``, ``cardinalities`` and
-    ``field_names`` attributes, such as a ``CategoricalTable``.
-    """
-    if all(hasattr(value, name) for name in ("codes", "cardinalities", "field_names")):
-        return value.codes, value.cardinalities, value.field_names
-    return value, None, None
-
-
-def check_codes(name: str, codes: Any, cardinalities: np.ndarray) -> np.ndarray:
-    """Return ``codes`` as int64 of shape (n_rows, n_fields) after checking values and ranges.
-
-    Float arrays are accepted when every value is a whole number. NaN,
-    infinite, fractional or out-of-range codes raise ``ValueError``.
-    """
-    array = np.asarray(codes)
-    n_fields = len(cardinalities)
-    if array.ndim != 2 or array.shape[1] != n_fields:
-        raise ValueError(f"{name} must have shape (n_rows, {n_fields}), one column per entry "
-                         f"of cardinalities, got shape {array.shape}.")
-    if array.shape[0] == 0:
-        raise ValueError(f"{name} has no rows; pass at least one row.")
-    if not np.issubdtype(array.dtype, np.integer):
-        if not np.issubdtype(array.dtype, np.floating):
-            raise TypeError(f"{name} must contain integer codes, got dtype {array.dtype}; "
-                            f"encode categories as integers first.")
-        bad = ~np.isfinite(array)
-        if bad.any():
-            row, field = np.argwhere(bad)[0]
-            raise ValueError(f"{name} contains {array[row, field]} at row {row}, field {field}; "
-                             f"encode missing values as code 0.")
-        fractional = array != np.round(array)
-        if fractional.any():
-            row, field = np.argwhere(fractional)[0]
-            raise ValueError(f"{name} contains the fractional code {array[row, field]} at row "
-                             f"{row}, field {field}; codes must be whole numbers.")
-    array = array.astype(np.int64)
-    outside = (array < 0) | (array >= cardinalities)
-    if outside.any():
-        row, field = np.argwhere(outside)[0]
-        raise ValueError(f"{name} contains code {array[row, field]} at row {row}, field {field}, "
-                         f"outside [0, {cardinalities[field] - 1}] for its cardinality "
-                         f"{cardinalities[field]}; map unseen values to 0 or raise the "
-                         f"cardinality.")
-    return array
-
-
-def check_labels(name: str, y: Any, n_rows: int) -> np.ndarray:
-    """Return ``y`` as an int64 0/1 vector of length ``n_rows`` that contains both classes."""
-    array = np.asarray(y)
-    if array.ndim != 1 or len(array) != n_rows:
-        raise ValueError(f"{name} must be a 1-D array of {n_rows} labels, one per row, got "
-                         f"shape {array.shape}.")
-    if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
-        raise TypeError(f"{name} must contain 0/1 numbers, got dtype {array.dtype}.")
-    if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
-        row = int(np.flatnonzero(~np.isfinite(array))[0])
-        raise ValueError(f"{name} contains {array[row]} at row {row}; drop unlabeled rows.")
-    values = set(np.unique(array).tolist())
-    if not values <= {0, 1}:
-        raise ValueError(f"{name} must contain only 0 and 1, got the values "
-                         f"{reprlib.repr(sorted(values))}; map the positive class to 1.")
-    if values != {0, 1}:
-        raise ValueError(f"{name} contains only the class {values.pop()}; AUC and training need "
-                         f"both classes.")
-    return array.astype(np.int64)
-
-
-def check_field_names(field_names: Any, n_fields: int) -> tuple[str, ...]:
-    """Return ``field_names`` as a tuple of ``n_fields`` distinct strings (default x0, x1, ...)."""
-    if field_names is None:
-        return tuple(f"x{field}" for field in range(n_fields))
-    if isinstance(field_names, str):
-        raise TypeError(f"field_names must be a sequence of str, got the string {field_names!r}.")
-    names = tuple(field_names)
-    if len(names) != n_fields or not all(isinstance(name, str) for name in names):
-        raise ValueError(f"field_names must be {n_fields} strings, one per field, got "
-                         f"{reprlib.repr(names)}.")
-    if len(set(names)) != len(names):
-        raise ValueError(f"field_names must be distinct, got {reprlib.repr(names)}.")
-    return names
 
 
 def _resolve_inputs(train_codes: Any, valid_codes: Any, cardinalities: Any,
@@ -163,8 +79,8 @@ def _resolve_inputs(train_codes: Any, valid_codes: Any, cardinalities: Any,
     cardinalities = check_cardinalities(cardinalities)
     if field_names is None:
         field_names = table_names
-    return train_codes, valid_codes, cardinalities, check_field_names(field_names,
-                                                                      len(cardinalities))
+    return train_codes, valid_codes, cardinalities, check_field_names(
+        field_names, len(cardinalities), default_prefix="x")
 
 
 # ----- snapshot -----------------------------------------------------------------
@@ -342,9 +258,9 @@ class AutoFIS(Search):
         if len(train) < 2:
             raise ValueError(f"train_codes has {len(train)} row; batch normalization needs at "
                              f"least 2 training rows.")
-        self._y_train = torch.as_tensor(check_labels("y_train", y_train, len(train)),
+        self._y_train = torch.as_tensor(check_binary_labels("y_train", y_train, len(train)),
                                         dtype=torch.float32)
-        self._y_valid = check_labels("y_valid", y_valid, len(valid))
+        self._y_valid = check_binary_labels("y_valid", y_valid, len(valid))
         self._train = torch.as_tensor(train)
         self._valid = torch.as_tensor(valid)
 
@@ -778,7 +694,7 @@ class AutoFISClassifier(ClassifierMixin, BaseEstimator):
         if valid is None:
             fraction = check_float("validation_fraction", self.validation_fraction,
                                    minimum=0.0, exclusive_minimum=True, maximum=0.5)
-            labels = check_labels("y", y, len(array))
+            labels = check_binary_labels("y", y, len(array))
             train_rows, valid_rows = _stratified_split(labels, fraction, self.seed)
             train_codes, y_train = array[train_rows], labels[train_rows]
             valid_codes, y_valid = array[valid_rows], labels[valid_rows]

@@ -327,7 +327,7 @@ def _values_with_missing(series: pd.Series) -> np.ndarray:
     blankness, so the cost does not grow with a Python loop over rows.
     """
     values = series.to_numpy(dtype=object, na_value=np.nan)
-    row_codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    row_codes, uniques = _factorize(values, series.name)
     blank = np.array([isinstance(value, str) and not value.strip() for value in uniques],
                      dtype=bool)
     if blank.any():
@@ -336,14 +336,20 @@ def _values_with_missing(series: pd.Series) -> np.ndarray:
     return values
 
 
+def _factorize(values: np.ndarray, column: Hashable) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``pandas.factorize(values)``; unhashable cells raise a ValueError naming ``column``."""
+    try:
+        return pd.factorize(values, use_na_sentinel=True)
+    except TypeError as error:
+        raise ValueError(f"column {column!r} contains unhashable values ({error}); convert "
+                         f"lists and other unhashable values to strings, for example with "
+                         f"frame[{column!r}].map(str).") from error
+
+
 def _build_vocabulary(series: pd.Series, min_count: int) -> pd.Index:
     """Return the values of ``series`` seen at least ``min_count`` times, most frequent first."""
     values = _values_with_missing(series)
-    try:
-        row_codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    except TypeError as error:
-        raise ValueError(f"column {series.name!r} contains unhashable values ({error}); "
-                         f"convert lists and other unhashable values to strings.") from error
+    row_codes, uniques = _factorize(values, series.name)
     counts = np.bincount(row_codes[row_codes >= 0], minlength=len(uniques))
 
     # factorize numbers values by first occurrence, so a stable sort keeps that order in ties.

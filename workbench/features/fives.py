@@ -50,6 +50,7 @@ from torch import nn
 
 from workbench.core import Search, steering
 from workbench.core.validation import check_choice, check_float, check_int, check_seed
+from workbench.features.code_checks import check_codes, check_field_names, unpack_table
 from workbench.features.discretize import shares_source
 from workbench.features.fives_model import (
     FORCED_OFF,
@@ -58,6 +59,7 @@ from workbench.features.fives_model import (
     RELAXATIONS,
     FivesModel,
 )
+from workbench.features.sparse_lr import check_binary_labels
 
 logger = logging.getLogger(__name__)
 
@@ -125,24 +127,6 @@ def check_thresholds(thresholds: Any, order: int) -> tuple[float, ...]:
                  for k, value in enumerate(thresholds))
 
 
-def _check_field_names(field_names: Any, n_fields: int) -> tuple[str, ...]:
-    if isinstance(field_names, str) or not isinstance(field_names, (list, tuple, np.ndarray)):
-        raise TypeError(f"field_names must be a sequence of str, got "
-                        f"{reprlib.repr(field_names)}.")
-    names = tuple(field_names)
-    for name in names:
-        if not isinstance(name, str):
-            raise TypeError(f"field_names must contain str, got {name!r} of type "
-                            f"{type(name).__name__}.")
-    if len(names) != n_fields:
-        raise ValueError(f"field_names has {len(names)} names for {n_fields} fields; pass one "
-                         f"name per field.")
-    if len(set(names)) != len(names):
-        repeated = sorted({name for name in names if names.count(name) > 1})
-        raise ValueError(f"field_names must be distinct, but {repeated} occur more than once.")
-    return names
-
-
 def derive_crosses(adjacency: Any, thresholds: Any, field_names: Sequence[str],
                    max_crosses: int | None = None) -> list[tuple[str, ...]]:
     """Derive the crosses (interactive features) that the kept edges select.
@@ -189,7 +173,7 @@ def derive_crosses(adjacency: Any, thresholds: Any, field_names: Sequence[str],
     stack = _check_adjacency(adjacency)
     order, n_fields = stack.shape[0], stack.shape[1]
     levels = check_thresholds(thresholds, order)
-    names = _check_field_names(field_names, n_fields)
+    names = check_field_names(field_names, n_fields)
     if max_crosses is not None:
         max_crosses = check_int("max_crosses", max_crosses, minimum=1)
 
@@ -230,75 +214,6 @@ def _strongest_first(item: tuple[tuple[int, ...], float]) -> tuple[float, int, t
 
 
 # --- input checks ---------------------------------------------------------------------------
-
-
-def _unpack_table(value: Any) -> tuple[Any, Any, Any]:
-    """Return (codes, cardinalities, field_names) of a table-like object, or (value, None, None)."""
-    if all(hasattr(value, attribute) for attribute in ("codes", "cardinalities", "field_names")):
-        return value.codes, value.cardinalities, value.field_names
-    return value, None, None
-
-
-def check_codes(name: str, codes: Any) -> np.ndarray:
-    """Return ``codes`` as int64 of shape (n_rows, n_fields) with n_rows >= 1 and n_fields >= 2.
-
-    Float arrays are accepted when every value is a whole number. NaN is
-    rejected, because missing values must already be code 0.
-    """
-    if isinstance(codes, torch.Tensor):
-        codes = codes.detach().cpu().numpy()
-    array = np.asarray(codes)
-    if array.dtype == bool or not (np.issubdtype(array.dtype, np.integer)
-                                   or np.issubdtype(array.dtype, np.floating)):
-        raise TypeError(f"{name} must contain integer category codes, got dtype {array.dtype}; "
-                        f"encode the values first, for example with TableEncoder.")
-    if array.ndim != 2:
-        raise ValueError(f"{name} must have shape (n_rows, n_fields), got {array.shape}.")
-    if array.shape[1] == 0:
-        raise ValueError(f"{name} has no fields (shape {array.shape}); FIVES needs at least 2 "
-                         f"categorical fields.")
-    if array.shape[1] == 1:
-        raise ValueError(f"{name} has a single field (shape {array.shape}); FIVES searches "
-                         f"edges between fields, so pass at least 2.")
-    if array.shape[0] == 0:
-        raise ValueError(f"{name} has no rows; pass at least one row.")
-    if np.issubdtype(array.dtype, np.floating):
-        bad = ~np.isfinite(array)
-        if bad.any():
-            row, column = (int(v) for v in np.argwhere(bad)[0])
-            raise ValueError(f"{name} contains {array[row, column]} at row {row}, field "
-                             f"{column}; encode missing values as code 0 (the rare/unseen "
-                             f"index).")
-        if (array != np.round(array)).any():
-            row, column = (int(v) for v in np.argwhere(array != np.round(array))[0])
-            raise ValueError(f"{name} contains the non-integer code {array[row, column]} at "
-                             f"row {row}, field {column}; pass integer category codes.")
-    return array.astype(np.int64)
-
-
-def check_binary_labels(name: str, y: Any, n_rows: int) -> np.ndarray:
-    """Return ``y`` as float32 of shape (n_rows,) with values 0 and 1, both present."""
-    if isinstance(y, torch.Tensor):
-        y = y.detach().cpu().numpy()
-    array = np.asarray(y)
-    if array.shape != (n_rows,):
-        raise ValueError(f"{name} has shape {array.shape}, expected ({n_rows},): one label per "
-                         f"row.")
-    if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
-        raise TypeError(f"{name} must contain 0/1 labels, got dtype {array.dtype}.")
-    values = array.astype(np.float64)
-    if np.isnan(values).any():
-        row = int(np.flatnonzero(np.isnan(values))[0])
-        raise ValueError(f"{name} contains NaN at row {row}; drop the unlabeled rows.")
-    invalid = ~np.isin(values, (0.0, 1.0))
-    if invalid.any():
-        raise ValueError(f"{name} must contain only 0 and 1, got {array[invalid][0].item()!r}; "
-                         f"map the classes to 0 and 1.")
-    array = values
-    if len(np.unique(array)) < 2:
-        raise ValueError(f"{name} contains only the class {int(array[0])}; both classes are "
-                         f"needed to train and to compute the AUC.")
-    return array.astype(np.float32)
 
 
 def _check_cardinalities(cardinalities: Any, n_fields: int, splits: dict[str, np.ndarray],
@@ -479,20 +394,23 @@ class Fives(Search):
                  relaxation: str = "soft", eval_rows: int = 20000,
                  max_crosses: int | None = None, seed: int = 0) -> None:
         super().__init__()
-        train_codes, table_cardinalities, table_names = _unpack_table(train_codes)
-        valid_codes, _, valid_names = _unpack_table(valid_codes)
+        train_codes, table_cardinalities, table_names = unpack_table(train_codes)
+        valid_codes, _, valid_names = unpack_table(valid_codes)
         cardinalities = table_cardinalities if cardinalities is None else cardinalities
         field_names = table_names if field_names is None else field_names
 
         train = check_codes("train_codes", train_codes)
         valid = check_codes("valid_codes", valid_codes)
+        if train.shape[1] == 1:
+            raise ValueError(f"train_codes has a single field (shape {train.shape}); FIVES "
+                             f"searches edges between fields, so pass at least 2.")
         if valid.shape[1] != train.shape[1]:
             raise ValueError(f"valid_codes has {valid.shape[1]} fields but train_codes has "
                              f"{train.shape[1]}; pass the same fields in the same order.")
         n_fields = train.shape[1]
         if field_names is None:
             field_names = tuple(f"field_{j}" for j in range(n_fields))
-        self.field_names = _check_field_names(field_names, n_fields)
+        self.field_names = check_field_names(field_names, n_fields)
         if valid_names is not None and tuple(valid_names) != self.field_names:
             raise ValueError(f"valid_codes has fields {reprlib.repr(tuple(valid_names))} but "
                              f"the training fields are {reprlib.repr(self.field_names)}; pass "
@@ -500,8 +418,8 @@ class Fives(Search):
         self.cardinalities = _check_cardinalities(
             cardinalities, n_fields, {"train_codes": train, "valid_codes": valid},
             self.field_names)
-        y_train = check_binary_labels("y_train", y_train, len(train))
-        y_valid = check_binary_labels("y_valid", y_valid, len(valid))
+        y_train = check_binary_labels("y_train", y_train, len(train)).astype(np.float32)
+        y_valid = check_binary_labels("y_valid", y_valid, len(valid)).astype(np.float32)
 
         # A cross of order K joins K + 1 distinct fields, so K < n_fields.
         self.order = check_int("order", order, minimum=1, maximum=n_fields - 1)

@@ -16,21 +16,16 @@ Example
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.exceptions import NotFittedError
-from sklearn.model_selection import train_test_split
 
-from workbench.core.validation import check_float, check_int
 from workbench.features.categorical_table import CategoricalTable
-from workbench.features.crosses import CrossEncoder
-from workbench.features.fives import Fives, FivesSnapshot, check_binary_labels
+from workbench.features.cross_transformer import CrossSearchTransformer
+from workbench.features.fives import Fives
 
 
-class FivesTransformer(TransformerMixin, BaseEstimator):
+class FivesTransformer(CrossSearchTransformer):
     """Search crosses with FIVES on a :class:`CategoricalTable` and append them as fields.
 
     Parameters
@@ -42,23 +37,17 @@ weight_decay, relaxation, max_crosses, seed
     validation_fraction : float, default 0.2
         Share of the training rows held out, stratified by label, to train
         the edges when ``fit`` gets no ``valid`` split.
-    min_count, n_buckets
+    min_count : int, default 2
+        A cross value seen fewer times in ``fit`` shares index 0, as in
+        :class:`~workbench.features.autocross.AutoCrossTransformer`.
+    n_buckets : int or None, default None
         Passed to :class:`~workbench.features.crosses.CrossEncoder`.
 
     Attributes
     ----------
-    crosses_ : tuple of tuple of str
-        The derived crosses, strongest first.
-    cross_names_ : tuple of str
-        Field name of each appended cross, such as ``"education x occupation x sex"``.
-    snapshot_ : FivesSnapshot
-        The search's final snapshot: adjacency, thresholds, curves.
-    encoder_ : CrossEncoder
-        Fitted on the training table.
-    field_names_ : tuple of str
-        Fields of the training table; ``transform`` expects the same.
-    search_seconds_ : float
-        Wall time of the search in ``fit``.
+    crosses_, cross_names_, snapshot_, encoder_, field_names_, search_seconds_
+        See :class:`~workbench.features.cross_transformer.CrossSearchTransformer`;
+        ``crosses_`` are strongest first and ``snapshot_`` is a ``FivesSnapshot``.
 
     Notes
     -----
@@ -72,7 +61,7 @@ weight_decay, relaxation, max_crosses, seed
                  batches_per_step: int = 20, max_epochs: float = 5, batch_size: int = 512,
                  lr: float = 1e-2, arch_lr: float = 3e-2, weight_decay: float = 1e-4,
                  relaxation: str = "soft", max_crosses: int | None = None,
-                 validation_fraction: float = 0.2, min_count: int = 1,
+                 validation_fraction: float = 0.2, min_count: int = 2,
                  n_buckets: int | None = None, seed: int = 0) -> None:
         self.order = order
         self.embedding_dim = embedding_dim
@@ -90,83 +79,15 @@ weight_decay, relaxation, max_crosses, seed
         self.n_buckets = n_buckets
         self.seed = seed
 
-    def fit(self, table: CategoricalTable, y: Any,
-            valid: tuple[CategoricalTable, Any] | None = None) -> FivesTransformer:
-        """Run the FIVES search on ``table`` and fit the encoder of the derived crosses.
-
-        ``valid`` is ``(table, labels)`` of the split on which the edges are
-        trained. Without it, a stratified ``validation_fraction`` of
-        ``table`` is held out for the edges, and the crosses are still
-        encoded from all of ``table``. Returns self.
-        """
-        _check_table("table", table)
-        labels = check_binary_labels("y", y, len(table))
-        if valid is None:
-            fraction = check_float("validation_fraction", self.validation_fraction,
-                                   minimum=0.0, maximum=0.5, exclusive_minimum=True)
-            search_rows, valid_rows = train_test_split(
-                np.arange(len(table)), test_size=fraction, stratify=labels,
-                random_state=check_int("seed", self.seed, minimum=0))
-            search_table, search_labels = table.take(search_rows), labels[search_rows]
-            valid_table, valid_labels = table.take(valid_rows), labels[valid_rows]
-        else:
-            if not isinstance(valid, tuple) or len(valid) != 2:
-                raise TypeError(f"valid must be a tuple (table, labels), got "
-                                f"{type(valid).__name__}; pass valid=(valid_table, y_valid).")
-            valid_table, valid_labels = valid
-            _check_table("valid[0]", valid_table)
-            _check_same_fields(table, valid_table, "valid[0]")
-            search_table, search_labels = table, labels
-
-        search = Fives(search_table, search_labels, valid_table, valid_labels,
-                       order=self.order, embedding_dim=self.embedding_dim,
-                       thresholds=self.thresholds, batches_per_step=self.batches_per_step,
-                       max_epochs=self.max_epochs, batch_size=self.batch_size, lr=self.lr,
-                       arch_lr=self.arch_lr, weight_decay=self.weight_decay,
-                       relaxation=self.relaxation, max_crosses=self.max_crosses,
-                       seed=self.seed)
-        started = time.perf_counter()
+    def _search(self, train: CategoricalTable, y_train: np.ndarray, valid: CategoricalTable,
+                y_valid: np.ndarray) -> tuple[tuple[tuple[str, ...], ...], Any]:
+        search = Fives(train, y_train, valid, y_valid, order=self.order,
+                       embedding_dim=self.embedding_dim, thresholds=self.thresholds,
+                       batches_per_step=self.batches_per_step, max_epochs=self.max_epochs,
+                       batch_size=self.batch_size, lr=self.lr, arch_lr=self.arch_lr,
+                       weight_decay=self.weight_decay, relaxation=self.relaxation,
+                       max_crosses=self.max_crosses, seed=self.seed)
         while not search.done:
             search.step()
-        self.search_seconds_ = time.perf_counter() - started
-
-        self.snapshot_: FivesSnapshot = search.snapshot()
-        self.crosses_ = self.snapshot_.crosses
-        self.encoder_ = CrossEncoder(self.crosses_, min_count=self.min_count,
-                                     n_buckets=self.n_buckets).fit(table)
-        self.cross_names_ = self.encoder_.cross_names_
-        self.field_names_ = table.field_names
-        return self
-
-    def transform(self, table: CategoricalTable) -> CategoricalTable:
-        """Return ``table`` with one field per derived cross appended, named by ``cross_name``."""
-        if not hasattr(self, "encoder_"):
-            raise NotFittedError("this FivesTransformer is not fitted yet; call "
-                                 "fit(table, y) first.")
-        _check_table("table", table)
-        if table.field_names != self.field_names_:
-            raise ValueError(f"table has fields {table.field_names} but the transformer was "
-                             f"fitted on {self.field_names_}; pass a table encoded like the "
-                             f"training table.")
-        return self.encoder_.transform(table)
-
-    def fit_transform(self, table: CategoricalTable, y: Any = None,
-                      valid: tuple[CategoricalTable, Any] | None = None) -> CategoricalTable:
-        """Fit on ``table`` and return it with the crosses appended."""
-        return self.fit(table, y, valid=valid).transform(table)
-
-
-def _check_table(name: str, table: Any) -> None:
-    if not isinstance(table, CategoricalTable):
-        raise TypeError(f"{name} must be a CategoricalTable, got {type(table).__name__}; "
-                        f"encode a DataFrame with TableEncoder first.")
-
-
-def _check_same_fields(train: CategoricalTable, other: CategoricalTable, name: str) -> None:
-    if other.field_names != train.field_names:
-        raise ValueError(f"{name} has fields {other.field_names} but table has "
-                         f"{train.field_names}; encode both with the same TableEncoder.")
-    if not np.array_equal(other.cardinalities, train.cardinalities):
-        raise ValueError(f"{name} has cardinalities {other.cardinalities.tolist()} but table "
-                         f"has {train.cardinalities.tolist()}; encode both with the same "
-                         f"TableEncoder.")
+        snapshot = search.snapshot()
+        return snapshot.crosses, snapshot

@@ -120,7 +120,13 @@ def tune_logistic_regression(train: CategoricalTable, y_train: np.ndarray,
 
 
 def check_binary_labels(name: str, y: object, n_rows: int | None = None) -> np.ndarray:
-    """Return ``y`` as int64 of 0/1, shape (n_rows,), with both classes present."""
+    """Return ``y`` as int64 of 0/1, shape (n_rows,), with both classes present.
+
+    ``y`` may be any array-like of numbers or booleans, a pandas Series or a
+    torch tensor.
+    """
+    if hasattr(y, "detach"):                          # a torch tensor
+        y = y.detach().cpu().numpy()
     array = np.asarray(y)
     if array.ndim != 1:
         raise ValueError(f"{name} must be 1-D, got shape {array.shape}; pass one label per row.")
@@ -131,6 +137,9 @@ def check_binary_labels(name: str, y: object, n_rows: int | None = None) -> np.n
         array = array.astype(np.int64)
     if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
         raise TypeError(f"{name} must contain numbers 0 and 1, got dtype {array.dtype}.")
+    if np.issubdtype(array.dtype, np.floating) and np.isnan(array).any():
+        row = int(np.flatnonzero(np.isnan(array))[0])
+        raise ValueError(f"{name} contains NaN at row {row}; drop the rows without a label.")
     bad = array[(array != 0) & (array != 1)]
     if bad.size:
         raise ValueError(f"{name} must contain only 0 and 1, got {bad[0].item()!r}; encode the "

@@ -668,6 +668,10 @@ class Darts(Search):
     def done(self) -> bool:
         return self.stop_reason is not None
 
+    def continue_hint(self) -> str:
+        return ("a finished DARTS search does not continue; read final_genotype (pins and "
+                "forbids still re-derive it), or build a new Darts search with more epochs.")
+
     @property
     def epoch(self) -> int:
         """Epochs completed."""
@@ -944,10 +948,13 @@ class Darts(Search):
         old = self._forbidden, self._pins
         self._forbidden, self._pins = forbidden, pins
         try:
-            self.genotype()
+            genotype = self.genotype()
         except ValueError as error:
             self._forbidden, self._pins = old
             raise ValueError(f"{action} would leave no valid genotype: {error}") from error
+        if self.done:
+            # After the stop, a pin or forbid edits the result rather than the search.
+            self.final_genotype = genotype
 
     @steering
     def pin_operation(self, cell: str, edge: int, operation: str) -> None:
@@ -1001,6 +1008,8 @@ class Darts(Search):
                     moment[edge] = 0.0
         self._forbidden[cell][edge] = False
         self._pins[cell][edge] = None
+        if self.done:
+            self.final_genotype = self.genotype()
 
     @steering
     def set_arch_lr(self, value: float) -> None:
