@@ -136,3 +136,64 @@ def test_code_checks_accept_tensors_and_reject_bad_codes():
         check_field_names(None, 2)
     with pytest.raises(ValueError, match=r"\['a'\] occur more than once"):
         check_field_names(["a", "a"], 2)
+
+
+def test_code_checks_reject_negative_huge_and_ragged_codes():
+    from workbench.features.code_checks import check_codes
+
+    with pytest.raises(ValueError, match="negative code -3 at row 0, field 1"):
+        check_codes("codes", np.array([[1, -3]]))
+    with pytest.raises(ValueError, match="beyond the int64 range"):
+        check_codes("codes", np.array([[1e19, 2.0]]))
+    with pytest.raises(ValueError, match="beyond the int64 range"):
+        check_codes("codes", np.array([[2**63 + 5]], dtype=np.uint64))
+    with pytest.raises(ValueError, match="codes must be a rectangular array"):
+        check_codes("codes", [[1, 2], [3]])
+
+
+def test_autofis_rejects_reordered_validation_fields():
+    from workbench.features import AutoFIS, AutoFISClassifier
+
+    codes, y, cardinalities, names = planted_interaction_data(600, seed=0)
+    table = CategoricalTable(codes, tuple(names), np.asarray(cardinalities))
+    train, valid = table.take(np.arange(400)), table.take(np.arange(400, 600))
+    reordered = valid.select(list(reversed(names)))
+    with pytest.raises(ValueError, match="valid_codes has fields"):
+        AutoFIS(train, y[:400], reordered, y[400:], search_epochs=0, retrain_epochs=1)
+    with pytest.raises(ValueError, match="valid_codes has fields"):
+        AutoFISClassifier(search_epochs=0, retrain_epochs=1).fit(
+            train, y[:400], valid=(reordered, y[400:]))
+    with pytest.raises(TypeError, match="tuple of 1 items"):
+        AutoFISClassifier().fit(train, y[:400], valid=(valid,))
+
+
+@pytest.mark.parametrize("transformer_name", ["AutoCrossTransformer", "FivesTransformer"])
+def test_cross_transformers_reject_tiny_tables(transformer_name):
+    import workbench.features as features
+
+    codes, y, cardinalities, names = planted_interaction_data(600, seed=0)
+    table = CategoricalTable(codes, tuple(names), np.asarray(cardinalities))
+    transformer = getattr(features, transformer_name)()
+    with pytest.raises(ValueError, match="table has no rows"):
+        transformer.fit(table.take(np.arange(0)), np.array([], dtype=int))
+    rows = np.concatenate([np.flatnonzero(y == 0)[:1], np.flatnonzero(y == 1)[:5]])
+    with pytest.raises(ValueError, match="only 1 rows of its rarer class"):
+        transformer.fit(table.take(rows), y[rows])
+    with pytest.raises(TypeError, match="tuple of 1 items"):
+        transformer.fit(table, y, valid=(table,))
+
+
+def test_finished_searches_give_specific_advice():
+    from workbench.features import AutoCross
+
+    codes, y, cardinalities, names = planted_interaction_data(600, seed=0)
+    table = CategoricalTable(codes, tuple(names), np.asarray(cardinalities))
+    train, valid = table.take(np.arange(400)), table.take(np.arange(400, 600))
+    fives = Fives(train, y[:400], valid, y[400:], order=1)
+    fives.stop()
+    with pytest.raises(RuntimeError, match="with more max_epochs"):
+        fives.step()
+    search = AutoCross(train, y[:400], valid, y[400:], max_crosses=1)
+    search.stop()
+    with pytest.raises(RuntimeError, match="ended by 'stopped'"):
+        search.step()

@@ -205,7 +205,11 @@ class AutoCross(Search):
         Successive halving stops once ``max(beam_width, n_finalists)``
         candidates remain, and each of them is refitted as a full logistic
         regression, which decides the winners. 1 keeps only the halving's
-        winner, as Luo et al. describe.
+        winner, as Luo et al. describe. More finalists bring the search
+        closer to greedy selection by full refits, at one refit each: on
+        Amazon Employee Access (five random splits), 10 finalists raised the
+        mean test-AUC gain of LR with the crosses from +2.07% to +2.57% and
+        made the search about 3x slower.
     oof_folds : int, default 3
         The inherited logits of the training rows come from out-of-fold
         predictions of this many folds (0: the refitted model's own in-sample
@@ -284,6 +288,14 @@ class AutoCross(Search):
         self._elapsed = 0.0
 
     # ----- search protocol ------------------------------------------------
+
+    def continue_hint(self) -> str:
+        if self.reason == "max_crosses":
+            return "raise the budget with set_max_crosses to continue."
+        if self.reason == "max_seconds":
+            return "raise the budget with set_max_seconds (or pass None) to continue."
+        return (f"it ended by {self.reason!r} and does not continue; read snapshot().chosen or "
+                f"build a new AutoCross search.")
 
     @property
     def done(self) -> bool:

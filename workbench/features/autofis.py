@@ -49,7 +49,8 @@ from torch import nn
 
 from workbench.core import Search, steering
 from workbench.core.validation import check_choice, check_float, check_int, check_seed
-from workbench.features.code_checks import check_codes, check_field_names, unpack_table
+from workbench.features.code_checks import (check_codes, check_field_names,
+                                            check_same_field_order, unpack_table)
 from workbench.features.gated_models import (
     GATE_INIT, GatedDeepFM, GatedFM, check_cardinalities, check_interaction_fields, field_pairs,
     field_triples,
@@ -70,7 +71,8 @@ def _resolve_inputs(train_codes: Any, valid_codes: Any, cardinalities: Any,
                     field_names: Any) -> tuple[Any, Any, np.ndarray, tuple[str, ...]]:
     """Unpack table inputs and return raw codes, checked cardinalities and field names."""
     train_codes, table_cardinalities, table_names = unpack_table(train_codes)
-    valid_codes, _, _ = unpack_table(valid_codes)
+    valid_codes, _, valid_names = unpack_table(valid_codes)
+    check_same_field_order(table_names if field_names is None else field_names, valid_names)
     if cardinalities is None:
         cardinalities = table_cardinalities
     if cardinalities is None:
@@ -369,6 +371,11 @@ class AutoFIS(Search):
         self.model.eval()
 
     # ----- training ---------------------------------------------------------------
+
+    def continue_hint(self) -> str:
+        return ("a finished AutoFIS search does not continue; read its snapshot or "
+                "predict, or build a new AutoFIS search with more search_epochs or "
+                "retrain_epochs.")
 
     @property
     def done(self) -> bool:
@@ -684,12 +691,7 @@ class AutoFISClassifier(ClassifierMixin, BaseEstimator):
         if cardinalities is None:
             cardinalities = table_cardinalities
         if cardinalities is None:
-            if array.ndim != 2:
-                raise ValueError(f"codes must have shape (n_rows, n_fields), got shape "
-                                 f"{array.shape}.")
-            # With no upper bound, check_codes checks only types, NaN and negative codes.
-            no_bound = np.full(array.shape[1], np.iinfo(np.int64).max)
-            cardinalities = check_codes("codes", array, no_bound).max(axis=0) + 1
+            cardinalities = check_codes("codes", array).max(axis=0) + 1
         field_names = table_names if field_names is None else field_names
         if valid is None:
             fraction = check_float("validation_fraction", self.validation_fraction,
@@ -700,9 +702,13 @@ class AutoFISClassifier(ClassifierMixin, BaseEstimator):
             valid_codes, y_valid = array[valid_rows], labels[valid_rows]
         else:
             if not isinstance(valid, tuple) or len(valid) != 2:
-                raise TypeError("valid must be a (valid_codes, y_valid) tuple.")
+                length = f" of {len(valid)} items" if isinstance(valid, tuple) else ""
+                raise TypeError(f"valid must be a (valid_codes, y_valid) tuple, got "
+                                f"{type(valid).__name__}{length}.")
             train_codes, y_train = array, y
-            valid_codes, y_valid = unpack_table(valid[0])[0], valid[1]
+            valid_codes, _, valid_names = unpack_table(valid[0])
+            y_valid = valid[1]
+            check_same_field_order(field_names, valid_names)
 
         search = AutoFIS(
             train_codes, y_train, valid_codes, y_valid, cardinalities, field_names,

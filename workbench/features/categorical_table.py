@@ -337,7 +337,10 @@ def _values_with_missing(series: pd.Series) -> np.ndarray:
 
 
 def _factorize(values: np.ndarray, column: Hashable) -> tuple[np.ndarray, np.ndarray]:
-    """Return ``pandas.factorize(values)``; unhashable cells raise a ValueError naming ``column``."""
+    """Return ``pandas.factorize(values)``.
+
+    An unhashable cell (a list, for example) raises ValueError naming ``column``.
+    """
     try:
         return pd.factorize(values, use_na_sentinel=True)
     except TypeError as error:

@@ -38,14 +38,19 @@ def check_codes(name: str, codes: Any, cardinalities: np.ndarray | None = None) 
     """Return ``codes`` as int64 of shape (n_rows, n_fields), n_rows >= 1 and n_fields >= 1.
 
     Float arrays (and torch tensors) are accepted when every value is a whole
-    number. NaN and infinite values are rejected, because a missing value must
-    already be code 0. With ``cardinalities`` (int64, shape (n_fields,)), the
+    number. NaN, infinite and negative values are rejected, because a missing
+    value must already be code 0. With ``cardinalities`` (int64, shape (n_fields,)), the
     number of columns must match it and every code of field ``j`` must lie
     in ``[0, cardinalities[j])``.
     """
     if hasattr(codes, "detach"):                      # a torch tensor
         codes = codes.detach().cpu().numpy()
-    array = np.asarray(codes)
+    try:
+        array = np.asarray(codes)
+    except ValueError as error:
+        raise ValueError(f"{name} must be a rectangular array of shape (n_rows, n_fields), "
+                         f"got rows of different lengths ({error}); pad or drop the short "
+                         f"rows.") from error
     if array.dtype == bool or not (np.issubdtype(array.dtype, np.integer)
                                    or np.issubdtype(array.dtype, np.floating)):
         raise TypeError(f"{name} must contain integer category codes, got dtype {array.dtype}; "
@@ -71,7 +76,19 @@ def check_codes(name: str, codes: Any, cardinalities: np.ndarray | None = None) 
             row, field = (int(v) for v in np.argwhere(fractional)[0])
             raise ValueError(f"{name} contains the non-integer code {array[row, field]} at row "
                              f"{row}, field {field}; pass whole-number category codes.")
+    too_large = array > np.iinfo(np.int64).max if array.dtype.kind in "uf" else None
+    if too_large is not None and too_large.any():
+        row, field = (int(v) for v in np.argwhere(too_large)[0])
+        raise ValueError(f"{name} contains {array[row, field]} at row {row}, field {field}, "
+                         f"beyond the int64 range of category codes; re-encode the field with "
+                         f"TableEncoder.")
     array = array.astype(np.int64)
+    negative = array < 0
+    if negative.any():
+        row, field = (int(v) for v in np.argwhere(negative)[0])
+        raise ValueError(f"{name} contains the negative code {array[row, field]} at row {row}, "
+                         f"field {field}; codes must be >= 0, with 0 for rare, unseen or "
+                         f"missing values.")
     if cardinalities is not None:
         outside = (array < 0) | (array >= cardinalities)
         if outside.any():
@@ -107,3 +124,16 @@ def check_field_names(field_names: Any, n_fields: int, *,
         repeated = sorted({name for name in names if names.count(name) > 1})
         raise ValueError(f"field_names must be distinct, but {repeated} occur more than once.")
     return names
+
+
+def check_same_field_order(train_names: Any, valid_names: Any) -> None:
+    """Raise ValueError when both splits name their fields and the names differ.
+
+    Bare code arrays carry no names, so a missing side (None) passes.
+    """
+    if train_names is None or valid_names is None:
+        return
+    if tuple(valid_names) != tuple(train_names):
+        raise ValueError(f"valid_codes has fields {reprlib.repr(tuple(valid_names))} but the "
+                         f"training fields are {reprlib.repr(tuple(train_names))}; pass the same "
+                         f"fields in the same order.")

@@ -29,6 +29,11 @@ from workbench.features.crosses import CrossEncoder
 from workbench.features.sparse_lr import check_binary_labels
 
 
+# Rows of each class needed to hold out a stratified validation split, with
+# both classes on both sides.
+MIN_ROWS_PER_CLASS = 2
+
+
 class CrossSearchTransformer(TransformerMixin, BaseEstimator):
     """Base class: search crosses at ``fit``, append them as fields at ``transform``.
 
@@ -72,6 +77,13 @@ class CrossSearchTransformer(TransformerMixin, BaseEstimator):
         if valid is None:
             fraction = check_float("validation_fraction", self.validation_fraction,
                                    minimum=0.0, maximum=0.5, exclusive_minimum=True)
+            fewest = int(np.bincount(labels).min())
+            if fewest < MIN_ROWS_PER_CLASS:
+                raise ValueError(f"y has only {fewest} rows of its rarer class, too few to "
+                                 f"hold out a stratified validation_fraction of "
+                                 f"{fraction}; pass at least {MIN_ROWS_PER_CLASS} rows of "
+                                 f"each class, or a split of your own with "
+                                 f"valid=(valid_table, y_valid).")
             search_rows, valid_rows = train_test_split(
                 np.arange(len(table)), test_size=fraction, stratify=labels,
                 random_state=0 if seed is None else seed)
@@ -79,8 +91,10 @@ class CrossSearchTransformer(TransformerMixin, BaseEstimator):
             valid_table, y_valid = table.take(valid_rows), labels[valid_rows]
         else:
             if not isinstance(valid, tuple) or len(valid) != 2:
+                length = f" of {len(valid)} items" if isinstance(valid, tuple) else ""
                 raise TypeError(f"valid must be a tuple (table, labels), got "
-                                f"{type(valid).__name__}; pass valid=(valid_table, y_valid).")
+                                f"{type(valid).__name__}{length}; pass "
+                                f"valid=(valid_table, y_valid).")
             valid_table, y_valid = valid
             _check_table("valid[0]", valid_table)
             _check_same_fields(table, valid_table, "valid[0]")
@@ -119,6 +133,8 @@ def _check_table(name: str, table: Any) -> None:
     if not isinstance(table, CategoricalTable):
         raise TypeError(f"{name} must be a CategoricalTable, got {type(table).__name__}; "
                         f"encode a DataFrame with TableEncoder first.")
+    if len(table) == 0:
+        raise ValueError(f"{name} has no rows; pass a table with at least one row.")
 
 
 def _check_same_fields(train: CategoricalTable, other: CategoricalTable, name: str) -> None:

@@ -493,6 +493,11 @@ class Fives(Search):
 
     # ----- search ---------------------------------------------------------
 
+    def continue_hint(self) -> str:
+        return ("a finished FIVES search does not continue; read its snapshot or move "
+                "the thresholds with set_threshold, or build a new Fives search with "
+                "more max_epochs.")
+
     @property
     def done(self) -> bool:
         return self.reason is not None
