@@ -422,7 +422,11 @@ class Fives(Search):
         y_valid = check_binary_labels("y_valid", y_valid, len(valid)).astype(np.float32)
 
         # A cross of order K joins K + 1 distinct fields, so K < n_fields.
-        self.order = check_int("order", order, minimum=1, maximum=n_fields - 1)
+        self.order = check_int("order", order, minimum=1)
+        if self.order > n_fields - 1:
+            raise ValueError(f"order must be <= {n_fields - 1}, got {self.order}: an order-K "
+                             f"cross joins K + 1 distinct fields and the table has {n_fields}; "
+                             f"lower order or add fields.")
         self.embedding_dim = check_int("embedding_dim", embedding_dim, minimum=1)
         self.thresholds = check_thresholds(thresholds, self.order)
         self.batches_per_step = check_int("batches_per_step", batches_per_step, minimum=1)

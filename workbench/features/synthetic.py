@@ -127,6 +127,11 @@ def _check_pairs(pairs: Sequence[tuple[int, int]], n_fields: int) -> tuple[tuple
     for pair in pairs:
         if not isinstance(pair, (tuple, list)) or len(pair) != 2:
             raise ValueError(f"each entry of pairs must be two field indices, got {pair!r}.")
+        for index in pair:
+            if isinstance(index, (int, np.integer)) and not 0 <= index < n_fields:
+                raise ValueError(f"pairs field index must be <= {n_fields - 1}, got {index} in "
+                                 f"{tuple(pair)!r}; the default pairs need 6 fields, so pass "
+                                 f"pairs within range(n_fields={n_fields}).")
         first = check_int("pairs field index", pair[0], minimum=0, maximum=n_fields - 1)
         second = check_int("pairs field index", pair[1], minimum=0, maximum=n_fields - 1)
         if first == second:
