@@ -42,8 +42,8 @@ split to the next, so ``--sweep-seeds 0 1 2 3 4`` repeats the target rows
 (LR, LR + AutoCross with each ``--sweep-finalists`` value, LR + FIVES) on
 several splits and prints each gain and the mean. ``--sweep-finalists 0``
 adds greedy forward selection in which every candidate is refitted as a
-full LR: the search that AutoCross's field-wise scoring approximates, and
-so an upper bound for its greedy path. ``--skip-main`` runs only the sweep.
+full LR: the search that AutoCross's field-wise scoring approximates.
+``--skip-main`` runs only the sweep.
 
 Run: ``WORKBENCH_DATA=/path/to/data WORKBENCH_OFFLINE=1 python
 tests/benchmarks/bench_feature_search.py`` (torch uses ``--threads``
@@ -266,7 +266,7 @@ def seed_sweep(name: str, arguments: argparse.Namespace) -> dict:
                "LR": lr_with_crosses(data, (), seed)[0]}
         for n_finalists in arguments.sweep_finalists:
             # 0: every candidate is refitted as a full LR at C = 1, so the field-wise
-            # scores decide nothing (greedy forward selection, AutoCross's upper bound).
+            # scores decide nothing (greedy forward selection, the search AutoCross approximates).
             settings = ({"n_finalists": 10**9, "C": 1.0, "oof_folds": 0} if n_finalists == 0
                         else {"n_finalists": n_finalists})
             search = AutoCross(data.train, data.y_train, data.valid, data.y_valid,
