@@ -56,6 +56,17 @@ def test_step_once_takes_one_step():
     runner.close()
 
 
+def test_step_once_on_done_search_logs(caplog):
+    search = NoisyQuadratic(n_trials=2)
+    runner = Runner(search)
+    assert runner.run() == RunnerState.FINISHED
+    with caplog.at_level("INFO", logger="workbench.core.runner"):
+        runner.step_once()
+    assert search.n_steps == 2
+    assert "step_once ignored: NoisyQuadratic is done" in caplog.text
+    runner.close()
+
+
 def test_stop_ends_worker_and_start_continues():
     search = NoisyQuadratic(n_trials=50, step_seconds=0.01)
     runner = Runner(search).start()

@@ -178,6 +178,8 @@ class Runner:
         """Take exactly one step, then pause. Starts a paused worker if needed."""
         with self._condition:
             if self.search.done:
+                logger.info("step_once ignored: %s is done; %s", type(self.search).__name__,
+                            self.search.continue_hint())
                 return self
             if self._state == RunnerState.RUNNING:
                 self._pause_requested = True
