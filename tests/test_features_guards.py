@@ -114,7 +114,7 @@ def test_cross_transformers_share_fit_arguments(transformer_name):
         transformer.fit(train, y[:600], valid=(valid, y[601:]))
 
 
-def test_code_checks_accept_tensors_and_reject_bad_codes():
+def test_check_codes_tensors_and_bad_codes():
     import torch
 
     from workbench.features.code_checks import check_codes, check_field_names
@@ -138,7 +138,7 @@ def test_code_checks_accept_tensors_and_reject_bad_codes():
         check_field_names(["a", "a"], 2)
 
 
-def test_code_checks_reject_negative_huge_and_ragged_codes():
+def test_check_codes_negative_huge_ragged():
     from workbench.features.code_checks import check_codes
 
     with pytest.raises(ValueError, match="negative code -3 at row 0, field 1"):
@@ -197,3 +197,16 @@ def test_finished_searches_give_specific_advice():
     search.stop()
     with pytest.raises(RuntimeError, match="ended by 'stopped'"):
         search.step()
+
+
+def test_table_checks_bad_train_encoding():
+    from workbench.features.sparse_lr import logistic_regression_auc
+
+    codes, y, cardinalities, names = planted_interaction_data(600, seed=0)
+    table = CategoricalTable(codes, tuple(names), np.asarray(cardinalities))
+    train, valid = table.take(np.arange(400)), table.take(np.arange(400, 600))
+    with pytest.raises(TypeError, match="train must be a CategoricalTable"):
+        logistic_regression_auc(train.codes, y[:400], valid, y[400:])
+    wider = CategoricalTable(valid.codes, valid.field_names, valid.cardinalities + 1)
+    with pytest.raises(ValueError, match="valid has cardinalities"):
+        logistic_regression_auc(train, y[:400], wider, y[400:])

@@ -59,7 +59,8 @@ from sklearn.model_selection import StratifiedKFold
 
 from workbench.core import Search, steering
 from workbench.core.validation import check_choice, check_float, check_int, check_seed
-from workbench.features.categorical_table import CategoricalTable
+from workbench.features.categorical_table import (CategoricalTable, check_same_encoding,
+                                                   check_table)
 from workbench.features.cross_transformer import CrossSearchTransformer
 from workbench.features.crosses import (CrossEncoder, build_cross_vocabulary, check_cross,
                                         cross_keys, cross_name, hash_cross_keys,
@@ -615,18 +616,9 @@ class AutoCrossTransformer(CrossSearchTransformer):
 
 
 def _check_tables(train: object, valid: object) -> None:
-    for name, table in (("train", train), ("valid", valid)):
-        if not isinstance(table, CategoricalTable):
-            raise TypeError(f"{name} must be a CategoricalTable, got {type(table).__name__}; "
-                            f"encode a DataFrame with TableEncoder first.")
-        if len(table) == 0:
-            raise ValueError(f"{name} has no rows; pass at least one row.")
-    if valid.field_names != train.field_names:
-        raise ValueError(f"valid has fields {valid.field_names} but train has "
-                         f"{train.field_names}; encode both with the same TableEncoder.")
-    if not np.array_equal(valid.cardinalities, train.cardinalities):
-        raise ValueError("valid and train have different field cardinalities; encode both "
-                         "with the same fitted TableEncoder.")
+    check_table(train, "train")
+    check_table(valid, "valid")
+    check_same_encoding(train, valid, name="valid", train_name="train")
 
 
 def _check_C(C: object) -> tuple[float, ...]:

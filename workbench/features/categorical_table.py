@@ -283,6 +283,29 @@ class TableEncoder(BaseEstimator):
         return self.fit(frame, y).transform(frame)
 
 
+def check_table(table: object, name: str) -> None:
+    """Raise unless ``table`` is a :class:`CategoricalTable` with at least one row and field."""
+    if not isinstance(table, CategoricalTable):
+        raise TypeError(f"{name} must be a CategoricalTable, got {type(table).__name__}; "
+                        f"encode a DataFrame with TableEncoder first.")
+    if len(table) == 0:
+        raise ValueError(f"{name} has no rows; pass at least one row.")
+    if table.n_fields == 0:
+        raise ValueError(f"{name} has no fields; pass a table with at least one field.")
+
+
+def check_same_encoding(train: CategoricalTable, other: CategoricalTable, *, name: str,
+                        train_name: str) -> None:
+    """Raise unless ``other`` has the fields and cardinalities of ``train``, in the same order."""
+    if other.field_names != train.field_names:
+        raise ValueError(f"{name} has fields {other.field_names} but {train_name} has "
+                         f"{train.field_names}; encode both with the same TableEncoder.")
+    if not np.array_equal(other.cardinalities, train.cardinalities):
+        raise ValueError(f"{name} has cardinalities {other.cardinalities.tolist()} but "
+                         f"{train_name} has {train.cardinalities.tolist()}; encode both with "
+                         f"the same fitted TableEncoder.")
+
+
 def _check_frame(frame: object) -> None:
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"frame must be a pandas DataFrame, got {type(frame).__name__}; wrap "

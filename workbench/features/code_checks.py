@@ -59,7 +59,8 @@ def check_codes(name: str, codes: Any, cardinalities: np.ndarray | None = None) 
         raise ValueError(f"{name} must have shape (n_rows, {len(cardinalities)}), one column "
                          f"per entry of cardinalities, got shape {array.shape}.")
     if array.ndim != 2:
-        raise ValueError(f"{name} must have shape (n_rows, n_fields), got shape {array.shape}.")
+        raise ValueError(f"{name} must have shape (n_rows, n_fields), got shape {array.shape}; "
+                         f"pass one row per sample and one column per field.")
     if array.shape[1] == 0:
         raise ValueError(f"{name} has no fields (shape {array.shape}); pass at least one "
                          f"categorical field.")
@@ -76,12 +77,13 @@ def check_codes(name: str, codes: Any, cardinalities: np.ndarray | None = None) 
             row, field = (int(v) for v in np.argwhere(fractional)[0])
             raise ValueError(f"{name} contains the non-integer code {array[row, field]} at row "
                              f"{row}, field {field}; pass whole-number category codes.")
-    too_large = array > np.iinfo(np.int64).max if array.dtype.kind in "uf" else None
-    if too_large is not None and too_large.any():
-        row, field = (int(v) for v in np.argwhere(too_large)[0])
-        raise ValueError(f"{name} contains {array[row, field]} at row {row}, field {field}, "
-                         f"beyond the int64 range of category codes; re-encode the field with "
-                         f"TableEncoder.")
+    if array.dtype.kind in "uf":                      # unsigned or float: may exceed int64
+        too_large = array > np.iinfo(np.int64).max
+        if too_large.any():
+            row, field = (int(v) for v in np.argwhere(too_large)[0])
+            raise ValueError(f"{name} contains {array[row, field]} at row {row}, field "
+                             f"{field}, beyond the int64 range of category codes; re-encode "
+                             f"the field with TableEncoder.")
     array = array.astype(np.int64)
     negative = array < 0
     if negative.any():
@@ -111,18 +113,20 @@ def check_field_names(field_names: Any, n_fields: int, *,
         return tuple(f"{default_prefix}{field}" for field in range(n_fields))
     if isinstance(field_names, str) or not isinstance(field_names, (list, tuple, np.ndarray)):
         raise TypeError(f"field_names must be a sequence of str, got "
-                        f"{reprlib.repr(field_names)}.")
+                        f"{reprlib.repr(field_names)}; pass one name per field, such as "
+                        f"['age', 'city'].")
     names = tuple(field_names)
     for name in names:
         if not isinstance(name, str):
             raise TypeError(f"field_names must contain str, got {name!r} of type "
-                            f"{type(name).__name__}.")
+                            f"{type(name).__name__}; convert the names with str().")
     if len(names) != n_fields:
         raise ValueError(f"field_names has {len(names)} names for {n_fields} fields; pass one "
                          f"name per field.")
     if len(set(names)) != len(names):
         repeated = sorted({name for name in names if names.count(name) > 1})
-        raise ValueError(f"field_names must be distinct, but {repeated} occur more than once.")
+        raise ValueError(f"field_names must be distinct, but {repeated} occur more than "
+                         f"once; rename the repeated fields.")
     return names
 
 

@@ -1,4 +1,4 @@
-"""The scikit-learn transformer shape shared by the cross searches (AutoCross, FIVES).
+"""The scikit-learn transformer base shared by the cross searches (AutoCross, FIVES).
 
 A cross-search transformer runs its search in ``fit`` and appends one field
 per chosen cross in ``transform``. :class:`CrossSearchTransformer` does the
@@ -24,7 +24,8 @@ from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import train_test_split
 
 from workbench.core.validation import check_float, check_seed
-from workbench.features.categorical_table import CategoricalTable
+from workbench.features.categorical_table import (CategoricalTable, check_same_encoding,
+                                                   check_table)
 from workbench.features.crosses import CrossEncoder
 from workbench.features.sparse_lr import check_binary_labels
 
@@ -59,7 +60,7 @@ class CrossSearchTransformer(TransformerMixin, BaseEstimator):
 
     def _search(self, train: CategoricalTable, y_train: np.ndarray, valid: CategoricalTable,
                 y_valid: np.ndarray) -> tuple[tuple[tuple[str, ...], ...], Any]:
-        """Run the search to its end; return (crosses, final snapshot)."""
+        """Run the search to its end and return (crosses, final snapshot)."""
         raise NotImplementedError
 
     def fit(self, table: CategoricalTable, y: Any,
@@ -71,7 +72,7 @@ class CrossSearchTransformer(TransformerMixin, BaseEstimator):
         out for the search. The crosses are encoded from all of ``table``
         either way. Returns self.
         """
-        _check_table("table", table)
+        check_table(table, "table")
         labels = check_binary_labels("y", y, len(table))
         seed = check_seed("seed", self.seed)
         if valid is None:
@@ -96,8 +97,8 @@ class CrossSearchTransformer(TransformerMixin, BaseEstimator):
                                 f"{type(valid).__name__}{length}; pass "
                                 f"valid=(valid_table, y_valid).")
             valid_table, y_valid = valid
-            _check_table("valid[0]", valid_table)
-            _check_same_fields(table, valid_table, "valid[0]")
+            check_table(valid_table, "valid[0]")
+            check_same_encoding(table, valid_table, name="valid[0]", train_name="table")
             y_valid = check_binary_labels("valid[1]", y_valid, len(valid_table))
             train, y_train = table, labels
 
@@ -116,7 +117,7 @@ class CrossSearchTransformer(TransformerMixin, BaseEstimator):
         if not hasattr(self, "encoder_"):
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call "
                                  f"fit(table, y) first.")
-        _check_table("table", table)
+        check_table(table, "table")
         if table.field_names != self.field_names_:
             raise ValueError(f"table has fields {table.field_names} but the transformer was "
                              f"fitted on {self.field_names_}; pass a table encoded like the "
@@ -127,21 +128,3 @@ class CrossSearchTransformer(TransformerMixin, BaseEstimator):
                       valid: tuple[CategoricalTable, Any] | None = None) -> CategoricalTable:
         """Fit on ``table`` and return it with the crosses appended."""
         return self.fit(table, y, valid=valid).transform(table)
-
-
-def _check_table(name: str, table: Any) -> None:
-    if not isinstance(table, CategoricalTable):
-        raise TypeError(f"{name} must be a CategoricalTable, got {type(table).__name__}; "
-                        f"encode a DataFrame with TableEncoder first.")
-    if len(table) == 0:
-        raise ValueError(f"{name} has no rows; pass a table with at least one row.")
-
-
-def _check_same_fields(train: CategoricalTable, other: CategoricalTable, name: str) -> None:
-    if other.field_names != train.field_names:
-        raise ValueError(f"{name} has fields {other.field_names} but table has "
-                         f"{train.field_names}; encode both with the same TableEncoder.")
-    if not np.array_equal(other.cardinalities, train.cardinalities):
-        raise ValueError(f"{name} has cardinalities {other.cardinalities.tolist()} but table "
-                         f"has {train.cardinalities.tolist()}; encode both with the same "
-                         f"TableEncoder.")

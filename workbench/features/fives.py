@@ -50,7 +50,8 @@ from torch import nn
 
 from workbench.core import Search, steering
 from workbench.core.validation import check_choice, check_float, check_int, check_seed
-from workbench.features.code_checks import check_codes, check_field_names, unpack_table
+from workbench.features.code_checks import (check_codes, check_field_names,
+                                            check_same_field_order, unpack_table)
 from workbench.features.discretize import shares_source
 from workbench.features.fives_model import (
     FORCED_OFF,
@@ -411,10 +412,7 @@ class Fives(Search):
         if field_names is None:
             field_names = tuple(f"field_{j}" for j in range(n_fields))
         self.field_names = check_field_names(field_names, n_fields)
-        if valid_names is not None and tuple(valid_names) != self.field_names:
-            raise ValueError(f"valid_codes has fields {reprlib.repr(tuple(valid_names))} but "
-                             f"the training fields are {reprlib.repr(self.field_names)}; pass "
-                             f"the same fields in the same order.")
+        check_same_field_order(self.field_names, valid_names)
         self.cardinalities = _check_cardinalities(
             cardinalities, n_fields, {"train_codes": train, "valid_codes": valid},
             self.field_names)

@@ -25,7 +25,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 from workbench.core.validation import check_float, check_seed
-from workbench.features.categorical_table import CategoricalTable
+from workbench.features.categorical_table import (CategoricalTable, check_same_encoding,
+                                                   check_table)
 from workbench.features.crosses import CrossEncoder
 
 # Inverse L2 strengths tried by tune_logistic_regression, on a log grid.
@@ -46,7 +47,7 @@ def one_hot(table: CategoricalTable) -> scipy.sparse.csr_matrix:
     learn a weight for "value not in the vocabulary". Every row has exactly
     ``n_fields`` ones.
     """
-    _check_table(table, "table")
+    check_table(table, "table")
     offsets = np.concatenate([[0], np.cumsum(table.cardinalities)[:-1]]).astype(np.int64)
     n_rows, n_fields = table.codes.shape
     columns = (table.codes + offsets).ravel()
@@ -75,7 +76,7 @@ def fit_logistic_regression(train: CategoricalTable, y_train: np.ndarray, *, C: 
     sklearn.linear_model.LogisticRegression
         Fitted with lbfgs on the sparse matrix of :func:`one_hot`.
     """
-    _check_table(train, "train")
+    check_table(train, "train")
     y_train = check_binary_labels("y_train", y_train, len(train))
     C = check_float("C", C, minimum=0.0, exclusive_minimum=True)
     seed = check_seed("seed", seed)
@@ -93,11 +94,10 @@ def logistic_regression_auc(train: CategoricalTable, y_train: np.ndarray,
     (with ``min_count`` and ``n_buckets``), and the model by
     :func:`fit_logistic_regression` with ``C`` and ``seed``.
     """
-    _check_table(valid, "valid")
+    check_table(train, "train")
+    check_table(valid, "valid")
     y_valid = check_binary_labels("y_valid", y_valid, len(valid))
-    if valid.field_names != train.field_names:
-        raise ValueError(f"valid has fields {valid.field_names} but train has "
-                         f"{train.field_names}; encode both with the same TableEncoder.")
+    check_same_encoding(train, valid, name="valid", train_name="train")
     encoder = CrossEncoder(crosses, min_count=min_count, n_buckets=n_buckets).fit(train)
     model = fit_logistic_regression(encoder.transform(train), y_train, C=C, seed=seed)
     scores = model.decision_function(one_hot(encoder.transform(valid)))
@@ -149,14 +149,3 @@ def check_binary_labels(name: str, y: object, n_rows: int | None = None) -> np.n
         raise ValueError(f"{name} contains only the label {array[0] if array.size else None}; "
                          f"both classes are needed to fit and score a classifier.")
     return array
-
-
-def _check_table(table: object, name: str) -> None:
-    if not isinstance(table, CategoricalTable):
-        raise TypeError(f"{name} must be a CategoricalTable, got {type(table).__name__}; "
-                        f"encode a DataFrame with TableEncoder first.")
-    if len(table) == 0:
-        raise ValueError(f"{name} has no rows; pass at least one row.")
-    if table.n_fields == 0:
-        raise ValueError(f"{name} has no fields; pass a table with at least one field.")
-
